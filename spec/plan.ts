@@ -1,0 +1,375 @@
+/**
+ * The resolved plan: one pure function turns validated stack config into every host, address,
+ * DNS record and relay rule of the lab. Renderers, components and tests read only the plan.
+ */
+import type { z } from "zod";
+import { ConfigError, type ConfigProblem, problemAt, problemsFromZod } from "./errors";
+import {
+  accessPrefixesOf,
+  broadcastOf,
+  formatCidr,
+  formatIpv4,
+  type Ipv4Subnet,
+  parseCidr,
+  parseIpv4,
+  reverseOwnerName,
+  reverseZoneOf,
+  subnetContains,
+} from "./ipv4";
+import { type AccessRule, type LabConfig, labConfigSchema } from "./schema";
+
+export type HostRole = "name-server" | "mail-host" | "client";
+
+/** What every container of the lab has. */
+export interface PlannedHost {
+  readonly role: HostRole;
+  /** Container-safe name, unique in the lab: `ns`, `mail-naver-com`, `lee-pc`. Also the render folder. */
+  readonly key: string;
+  /** Docker container name: `<project>-<stack>-<key>`. */
+  readonly containerName: string;
+  /** Fully qualified host name, also the container's hostname: `mail.naver.com`. */
+  readonly fqdn: string;
+  /** The DNS domain the host's name lives in. */
+  readonly domain: string;
+  /** Fixed IPv4 address on the lab network. */
+  readonly address: string;
+}
+
+export interface NameServerPlan extends PlannedHost {
+  readonly role: "name-server";
+  readonly ttl: string;
+  readonly soa: { readonly refresh: string; readonly retry: string; readonly expire: string; readonly negativeTtl: string };
+}
+
+export interface MailUserPlan {
+  readonly login: string;
+  readonly password: string;
+  readonly aliases: readonly string[];
+  /** login@domain */
+  readonly email: string;
+}
+
+export interface MailHostPlan extends PlannedHost {
+  readonly role: "mail-host";
+  /** Names Sendmail treats as local (class w, local-host-names): the domain and the host's FQDN. */
+  readonly localHostNames: readonly string[];
+  /** The domain's access rules, in the order the config gives them. */
+  readonly accessRules: readonly AccessRule[];
+  /** Sendmail access prefixes covering the lab subnet, for the lab's greet_pause/rate exemptions. */
+  readonly labAccessPrefixes: readonly string[];
+  readonly users: readonly MailUserPlan[];
+  /** Bytes. */
+  readonly maxMessageSize: number;
+}
+
+export interface ClientPlan extends PlannedHost {
+  readonly role: "client";
+  /** The user whose PC this is. */
+  readonly login: string;
+  readonly email: string;
+  /** The mail host of the user's domain. */
+  readonly mailHostFqdn: string;
+  readonly mailHostAddress: string;
+}
+
+export type DnsRecord =
+  | { readonly owner: string; readonly type: "NS"; readonly target: string }
+  | { readonly owner: string; readonly type: "A"; readonly address: string }
+  | { readonly owner: string; readonly type: "MX"; readonly priority: number; readonly target: string }
+  | { readonly owner: string; readonly type: "PTR"; readonly target: string };
+
+export interface ZonePlan {
+  /** Zone apex without trailing dot: `naver.com`, `2.0.10.in-addr.arpa`. */
+  readonly name: string;
+  readonly kind: "forward" | "reverse";
+  /** SOA MNAME, fully qualified without trailing dot. */
+  readonly primaryNameServer: string;
+  /** SOA RNAME in mailbox form (root@naver.com -> root.naver.com). */
+  readonly hostmaster: string;
+  /** Owner names are relative to the zone (`@` for the apex); targets are fully qualified without trailing dot. */
+  readonly records: readonly DnsRecord[];
+}
+
+export interface LabPlan {
+  readonly project: string;
+  readonly stack: string;
+  /** `<project>-<stack>`, the prefix of every Docker object's name. */
+  readonly namePrefix: string;
+  readonly network: {
+    /** Docker network name. */
+    readonly name: string;
+    readonly subnet: string;
+    readonly gateway: string;
+    readonly reverseZone: string;
+  };
+  readonly nameServer: NameServerPlan;
+  readonly mailHosts: readonly MailHostPlan[];
+  readonly clients: readonly ClientPlan[];
+  readonly zones: readonly ZonePlan[];
+  readonly baseImage: string;
+}
+
+export interface PlanContext {
+  readonly project: string;
+  readonly stack: string;
+}
+
+/**
+ * Accounts that already exist in the images (Debian base, bind9, sendmail, dovecot) or that
+ * Sendmail's aliases reserve; a lab user with one of these names would take over a system account.
+ */
+export const RESERVED_LOGINS = new Set([
+  "root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp", "proxy",
+  "www-data", "backup", "list", "irc", "gnats", "nobody", "bind", "smmta", "smmsp", "dovecot",
+  "dovenull", "syslog", "messagebus", "postmaster", "abuse", "mailer-daemon", "hostmaster", "webmaster",
+]);
+
+/** First address handed to clients without an explicit one, as an offset from the network address. */
+export const CLIENT_POOL_OFFSET = 10;
+
+const STACK_NAME = /^[a-z0-9]([a-z0-9_.-]*[a-z0-9])?$/;
+
+/**
+ * Validates raw stack config (as parsed from YAML or Pulumi config) and resolves the plan.
+ * Throws a ConfigError listing every problem at once; nothing is created before this returns.
+ */
+export function resolvePlan(rawConfig: unknown, context: PlanContext): LabPlan {
+  const parsed = labConfigSchema.safeParse(rawConfig, { reportInput: true });
+  if (!parsed.success) {
+    throw new ConfigError(problemsFromZod(labConfigSchema as z.ZodType, parsed.error.issues));
+  }
+  return buildPlan(parsed.data, context);
+}
+
+/** Cross-field validation and resolution of config that already passed the schema. */
+export function buildPlan(config: LabConfig, context: PlanContext): LabPlan {
+  const problems: ConfigProblem[] = [];
+  const stack = context.stack.toLowerCase().replace(/[^a-z0-9_.-]/g, "-");
+  if (!STACK_NAME.test(stack)) {
+    problems.push({ path: [], message: `stack name ${JSON.stringify(context.stack)} cannot be used in Docker names; use letters, digits, -, _ or .` });
+  }
+  const namePrefix = `${context.project}-${stack}`;
+  const subnet = parseCidr(config.network.subnet) as Ipv4Subnet; // the schema already checked it
+  const cidr = formatCidr(subnet);
+  const broadcast = broadcastOf(subnet);
+  const firstUsable = subnet.network + 1;
+  const lastUsable = broadcast - 1;
+  const usableRange = `${formatIpv4(firstUsable + 1)} to ${formatIpv4(lastUsable)}`;
+
+  // Gateway: the Docker bridge's own address, so no host may take it.
+  let gateway = firstUsable;
+  if (config.network.gateway !== undefined) {
+    const value = parseIpv4(config.network.gateway)!;
+    if (!subnetContains(subnet, value) || value === subnet.network || value === broadcast) {
+      problems.push(
+        problemAt(["network", "gateway"], config.network.gateway, `is not a usable address of ${cidr}; use one from ${formatIpv4(firstUsable)} to ${formatIpv4(lastUsable)} (default ${formatIpv4(firstUsable)})`),
+      );
+    } else {
+      gateway = value;
+    }
+  }
+
+  /** Addresses taken so far, with the key that took them, for uniqueness messages. */
+  const taken = new Map<number, string>();
+  const claimAddress = (path: PropertyKey[], text: string, owner: string): string => {
+    const value = parseIpv4(text)!;
+    const where = `use an address from ${usableRange} that no other host has`;
+    if (!subnetContains(subnet, value)) {
+      problems.push(problemAt(path, text, `is outside the subnet ${cidr}; ${where}`));
+    } else if (value === subnet.network) {
+      problems.push(problemAt(path, text, `is the network address of ${cidr}; ${where}`));
+    } else if (value === broadcast) {
+      problems.push(problemAt(path, text, `is the broadcast address of ${cidr}; ${where}`));
+    } else if (value === gateway) {
+      problems.push(problemAt(path, text, `is the network's gateway (mail-lab:network.gateway); ${where}`));
+    } else if (taken.has(value)) {
+      problems.push(problemAt(path, text, `is already the address of ${taken.get(value)}; ${where}`));
+    } else {
+      taken.set(value, owner);
+    }
+    return formatIpv4(value);
+  };
+
+  // Domains: unique, and no domain inside another (their zones would overlap).
+  const domainNames = config.domains.map((domain) => domain.name);
+  config.domains.forEach((domain, index) => {
+    const first = domainNames.indexOf(domain.name);
+    if (first !== index) {
+      problems.push(problemAt(["domains", index, "name"], domain.name, `is already declared at mail-lab:domains[${first}]; each domain appears once`));
+      return;
+    }
+    const parent = domainNames.find((other) => other !== domain.name && domain.name.endsWith(`.${other}`));
+    if (parent) {
+      problems.push(problemAt(["domains", index, "name"], domain.name, `lies inside the lab domain ${parent}, so their zones would overlap; use a separate domain`));
+    }
+  });
+
+  const firstDomain = config.domains[0]!.name;
+  const nsHostName = config.nameServer.hostName;
+  const nameServerFqdn = `${nsHostName}.${firstDomain}`;
+  const nsAddressText = config.nameServer.address ?? formatIpv4(firstUsable + (gateway === firstUsable ? 1 : 0));
+  const nameServerAddress = claimAddress(["nameServer", "address"], nsAddressText, `the name server ${nameServerFqdn}`);
+
+  const mailHosts: MailHostPlan[] = config.domains.map((domain, index) => {
+    const fqdn = `${domain.mailHost.hostName}.${domain.name}`;
+    if (domain.mailHost.hostName === nsHostName) {
+      problems.push(problemAt(["domains", index, "mailHost", "hostName"], domain.mailHost.hostName, `is the name server's host name (every zone has ${nsHostName}.<domain> for it); choose another, such as mail`));
+    }
+    const address = claimAddress(["domains", index, "mailHost", "address"], domain.mailHost.address, `the mail host ${fqdn}`);
+    const seen = new Map<string, string>();
+    domain.users.forEach((user, userIndex) => {
+      const names: [string, PropertyKey[]][] = [
+        [user.login, ["domains", index, "users", userIndex, "login"]],
+        ...user.aliases.map((alias, aliasIndex): [string, PropertyKey[]] => [alias, ["domains", index, "users", userIndex, "aliases", aliasIndex]]),
+      ];
+      for (const [name, path] of names) {
+        if (RESERVED_LOGINS.has(name)) {
+          problems.push(problemAt(path, name, "is a system account or reserved mail alias on the mail host; choose another name"));
+        } else if (seen.has(name)) {
+          problems.push(problemAt(path, name, `is already used by ${seen.get(name)} in ${domain.name}; names must be unique per domain`));
+        } else {
+          seen.set(name, path.length === 5 ? `user ${user.login}` : `an alias of ${user.login}`);
+        }
+      }
+    });
+    return {
+      role: "mail-host",
+      key: fqdn.replace(/\./g, "-"),
+      containerName: `${namePrefix}-${fqdn.replace(/\./g, "-")}`,
+      fqdn,
+      domain: domain.name,
+      address,
+      localHostNames: [domain.name, fqdn],
+      accessRules: domain.access,
+      labAccessPrefixes: accessPrefixesOf(subnet),
+      users: domain.users.map((user) => ({ login: user.login, password: user.password, aliases: user.aliases, email: `${user.login}@${domain.name}` })),
+      maxMessageSize: domain.maxMessageSize,
+    };
+  });
+
+  // Clients: unique names that clash with no other host, existing users, addresses explicit or allocated.
+  const reservedKeys = new Set(["ns", nsHostName, ...mailHosts.map((host) => host.key)]);
+  const clientNames = config.clients.map((client) => client.name);
+  const pending: { index: number; build: (address: string) => ClientPlan }[] = [];
+  const clients: (ClientPlan | undefined)[] = config.clients.map((client, index) => {
+    const namePath = ["clients", index, "name"];
+    if (clientNames.indexOf(client.name) !== index) {
+      problems.push(problemAt(namePath, client.name, "is already the name of another client; give each client its own name"));
+    } else if (reservedKeys.has(client.name)) {
+      problems.push(problemAt(namePath, client.name, "is the name of the name server or a mail host; choose another, such as lee-pc"));
+    }
+    const [login, domainName] = client.user.toLowerCase().split("@") as [string, string];
+    const domainIndex = domainNames.indexOf(domainName);
+    const domain = config.domains[domainIndex];
+    if (!domain) {
+      problems.push(problemAt(["clients", index, "user"], client.user, `names domain ${domainName}, which is not in mail-lab:domains (${domainNames.join(", ")}); use one of those`));
+      return undefined;
+    }
+    if (!domain.users.some((user) => user.login === login)) {
+      const known = domain.users.map((user) => user.login).join(", ") || "none";
+      problems.push(problemAt(["clients", index, "user"], client.user, `is not a user of ${domainName} (users: ${known}); add it to mail-lab:domains[${domainIndex}].users or fix the address`));
+      return undefined;
+    }
+    const mailHost = mailHosts[domainIndex]!;
+    if (client.name === domain.mailHost.hostName) {
+      problems.push(problemAt(namePath, client.name, `would give the client the FQDN ${mailHost.fqdn}, which is the mail host's; choose another, such as ${login}-pc`));
+    }
+    const fqdn = `${client.name}.${domainName}`;
+    const build = (address: string): ClientPlan => ({
+      role: "client",
+      key: client.name,
+      containerName: `${namePrefix}-${client.name}`,
+      fqdn,
+      domain: domainName,
+      address,
+      login,
+      email: `${login}@${domainName}`,
+      mailHostFqdn: mailHost.fqdn,
+      mailHostAddress: mailHost.address,
+    });
+    if (client.address !== undefined) {
+      return build(claimAddress(["clients", index, "address"], client.address, `the client ${client.name}`));
+    }
+    pending.push({ index, build });
+    return undefined;
+  });
+  // Allocation runs after every explicit address is claimed, so it never takes one a user chose.
+  let candidate = subnet.network + CLIENT_POOL_OFFSET;
+  for (const { index, build } of pending) {
+    while (candidate <= lastUsable && (taken.has(candidate) || candidate === gateway)) candidate++;
+    if (candidate > lastUsable) {
+      problems.push({ path: ["clients", index, "address"], message: `mail-lab:clients[${index}].address: no free address left in ${cidr} for client ${config.clients[index]!.name}; give it an address or use a larger subnet` });
+      continue;
+    }
+    taken.set(candidate, `the client ${config.clients[index]!.name}`);
+    clients[index] = build(formatIpv4(candidate));
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const nameServer: NameServerPlan = {
+    role: "name-server",
+    key: "ns",
+    containerName: `${namePrefix}-ns`,
+    fqdn: nameServerFqdn,
+    domain: firstDomain,
+    address: nameServerAddress,
+    ttl: config.nameServer.ttl,
+    soa: config.nameServer.soa,
+  };
+  const resolvedClients = clients as ClientPlan[];
+  const reverse = reverseZoneOf(subnet);
+  const zones: ZonePlan[] = mailHosts.map((mailHost) => {
+    const relative = (fqdn: string) => fqdn.slice(0, -(mailHost.domain.length + 1));
+    const records: DnsRecord[] = [
+      { owner: "@", type: "NS", target: `${nsHostName}.${mailHost.domain}` },
+      // The course gives the domain itself an A record for its mail server.
+      { owner: "@", type: "A", address: mailHost.address },
+      { owner: "@", type: "MX", priority: 10, target: mailHost.fqdn },
+      { owner: nsHostName, type: "A", address: nameServerAddress },
+      { owner: relative(mailHost.fqdn), type: "A", address: mailHost.address },
+      ...resolvedClients
+        .filter((client) => client.domain === mailHost.domain)
+        .map((client): DnsRecord => ({ owner: relative(client.fqdn), type: "A", address: client.address })),
+    ];
+    return {
+      name: mailHost.domain,
+      kind: "forward",
+      primaryNameServer: `${nsHostName}.${mailHost.domain}`,
+      hostmaster: `root.${mailHost.domain}`,
+      records,
+    };
+  });
+  const ptr = (host: PlannedHost): DnsRecord => ({
+    owner: reverseOwnerName(parseIpv4(host.address)!, reverse.octets),
+    type: "PTR",
+    target: host.fqdn,
+  });
+  const hostsByAddress = [nameServer, ...mailHosts, ...resolvedClients].sort(
+    (a, b) => parseIpv4(a.address)! - parseIpv4(b.address)!,
+  );
+  zones.push({
+    name: reverse.zone,
+    kind: "reverse",
+    primaryNameServer: nameServerFqdn,
+    hostmaster: `root.${firstDomain}`,
+    records: [{ owner: "@", type: "NS", target: nameServerFqdn }, ...hostsByAddress.map(ptr)],
+  });
+
+  return {
+    project: context.project,
+    stack: context.stack,
+    namePrefix,
+    network: { name: `${namePrefix}-${config.network.name}`, subnet: cidr, gateway: formatIpv4(gateway), reverseZone: reverse.zone },
+    nameServer,
+    mailHosts,
+    clients: resolvedClients,
+    zones,
+    baseImage: config.baseImage,
+  };
+}
+
+/** Every host of the plan, name server first, in the order they are created. */
+export function allHosts(plan: LabPlan): PlannedHost[] {
+  return [plan.nameServer, ...plan.mailHosts, ...plan.clients];
+}

@@ -1,0 +1,243 @@
+/**
+ * The stack config of mail-lab: every key under `mail-lab:` in `stacks/Pulumi.<stack>.yaml`.
+ *
+ * This file is the single source of truth for the config's shape, its defaults and its per-field
+ * rules; the TypeScript types come from `z.infer`. Rules that relate several fields (addresses
+ * inside the subnet, unique names, a client's user existing) live in `plan.ts`, which sees the
+ * whole config at once. Messages are phrased to follow the quoted value: `"x" is not ...; use ...`.
+ */
+import { z } from "zod";
+import { parseCidr, parseIpv4 } from "./ipv4";
+
+/** RFC 1123 label: letters, digits and inner hyphens, 1-63 characters. */
+const LABEL = "[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?";
+const DOMAIN_NAME = new RegExp(`^(?=.{1,253}$)${LABEL}(?:\\.${LABEL})+$`);
+const HOST_LABEL = new RegExp(`^${LABEL}$`);
+/** Login names as Debian's `adduser` accepts them by default (NAME_REGEX), lower case. */
+const LOGIN = /^[a-z][a-z0-9_-]{0,31}$/;
+/** BIND time values: seconds, or units such as 3H, 1D, 1W, 1h30m (named.conf(5), "TTL"). */
+const BIND_TIME = /^(?:\d+|(?:\d+[smhdwSMHDW])+)$/;
+const MESSAGE_SIZE = /^(\d+)\s*(B|KB|MB|GB)?$/i;
+
+export const ipv4Address = z
+  .string({ error: "must be an IPv4 address such as 10.0.2.100" })
+  .refine((text) => parseIpv4(text) !== undefined, {
+    error: "is not an IPv4 address; write four decimal octets such as 10.0.2.100",
+  });
+
+export const domainName = z
+  .string({ error: "must be a domain name such as naver.com" })
+  .refine((text) => DOMAIN_NAME.test(text), {
+    error:
+      "is not a valid domain name (RFC 1123); use dot-separated labels of letters, digits and inner hyphens, such as naver.com",
+  })
+  .transform((text) => text.toLowerCase());
+
+export const hostLabel = z
+  .string({ error: "must be a host name label such as mail" })
+  .refine((text) => HOST_LABEL.test(text), {
+    error:
+      "is not a valid host name label (RFC 1123); use letters, digits and inner hyphens, no dots, at most 63 characters, such as mail",
+  })
+  .transform((text) => text.toLowerCase());
+
+const bindTime = (example: string) =>
+  z
+    .union([z.string(), z.number().int().positive()], {
+      error: `must be a BIND time such as ${example} or a number of seconds`,
+    })
+    .transform((value) => String(value))
+    .refine((text) => BIND_TIME.test(text), {
+      error: `is not a BIND time; use seconds or units s/m/h/d/w such as ${example}`,
+    });
+
+/** Parses "10MB", "512KB", "1GB", "2048" or a number into bytes (1 KB = 1024 bytes, as Sendmail's docs count). */
+export function parseMessageSize(value: string | number): number | undefined {
+  if (typeof value === "number") return Number.isInteger(value) && value > 0 ? value : undefined;
+  const match = MESSAGE_SIZE.exec(value.trim());
+  if (!match) return undefined;
+  const unit = (match[2] ?? "B").toUpperCase();
+  const factor = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }[unit]!;
+  const bytes = Number(match[1]) * factor;
+  return bytes > 0 ? bytes : undefined;
+}
+
+const messageSize = z
+  .union([z.string(), z.number()], { error: 'must be a size such as "10MB" or a number of bytes' })
+  .refine((value) => parseMessageSize(value) !== undefined, {
+    error: 'is not a positive message size; write a whole number of bytes or a size such as "10MB", "512KB"',
+  })
+  .transform((value) => parseMessageSize(value)!);
+
+export const networkSchema = z.strictObject({
+  /** Docker network name, prefixed with `<project>-<stack>-`. Default `net`. */
+  name: hostLabel.default("net"),
+  /** The lab subnet in CIDR form; every host gets a fixed address in it. */
+  subnet: z
+    .string({ error: "must be a CIDR such as 10.0.2.0/24" })
+    .superRefine((text, context) => {
+      const parsed = parseCidr(text);
+      if (typeof parsed === "string") context.addIssue({ code: "custom", message: parsed, input: text });
+    }),
+  /** The Docker bridge's address on the subnet. Default: the subnet's first address. */
+  gateway: ipv4Address.optional(),
+});
+
+export const nameServerSchema = z.strictObject({
+  /** Host name label of the name server; its FQDN is `<hostName>.<first domain>`. Default `ns`. */
+  hostName: hostLabel.default("ns"),
+  /** Fixed address on the lab network. Default: the subnet's second address. */
+  address: ipv4Address.optional(),
+  /** `$TTL` of every zone. Default `3H`, as the course's zone files. */
+  ttl: bindTime("3H").default("3H"),
+  /** SOA timers; defaults are the course's `( serial 1D 1H 1W 1H )`. */
+  soa: z
+    .strictObject({
+      refresh: bindTime("1D").default("1D"),
+      retry: bindTime("1H").default("1H"),
+      expire: bindTime("1W").default("1W"),
+      negativeTtl: bindTime("1H").default("1H"),
+    })
+    .prefault({}),
+});
+
+export const ACCESS_ACTIONS = ["RELAY", "OK", "REJECT", "DISCARD", "ERROR"] as const;
+export const ACCESS_TAGS = ["Connect", "From", "To"] as const;
+
+/**
+ * One line of Sendmail's /etc/mail/access: `[tag:]match action`. The match is what the course
+ * writes: a domain (`naver.com`), an IPv4 prefix (`10.0.2`), an address (`10.0.2.200`), a user
+ * (`babo@`), a sender domain (`@daum.net`) or a whole mail address (`kim@daum.net`).
+ * See Sendmail's cf/README, "Access Database".
+ */
+export const accessRuleSchema = z
+  .strictObject({
+    match: z.string({ error: 'must be text such as "naver.com", "10.0.2", "babo@" or "@daum.net"' }),
+    action: z.enum(ACCESS_ACTIONS, {
+      error: `must be one of ${ACCESS_ACTIONS.join(", ")}`,
+    }),
+    /** Restricts the rule to the connecting host (Connect), the envelope sender (From) or recipient (To). */
+    tag: z.enum(ACCESS_TAGS, { error: `must be one of ${ACCESS_TAGS.join(", ")}` }).optional(),
+    /** For ERROR: the SMTP reply, e.g. "550 We do not accept mail from you". */
+    message: z.string().optional(),
+  })
+  .superRefine((rule, context) => {
+    const problem = accessMatchProblem(rule.match);
+    if (problem) context.addIssue({ code: "custom", path: ["match"], message: problem, input: rule.match });
+    if (rule.action === "ERROR" && !/^[45]\d\d [^"\n]+$/.test(rule.message ?? "")) {
+      context.addIssue({
+        code: "custom",
+        path: ["message"],
+        input: rule.message,
+        message:
+          'is not a valid reply for action ERROR; give a 4xx or 5xx code and text without quotes, such as "550 We do not accept mail from you"',
+      });
+    }
+    if (rule.action !== "ERROR" && rule.message !== undefined) {
+      context.addIssue({
+        code: "custom",
+        path: ["message"],
+        input: rule.message,
+        message: `is only used with action ERROR; remove it or change action ${rule.action} to ERROR`,
+      });
+    }
+  });
+
+/** Why an access match is malformed, or undefined when it is one of the forms Sendmail understands. */
+export function accessMatchProblem(match: string): string | undefined {
+  const domainOk = (text: string) => DOMAIN_NAME.test(text) || HOST_LABEL.test(text);
+  const localOk = (text: string) => /^[A-Za-z0-9._+-]+$/.test(text);
+  if (/^\d+(\.\d+){0,3}$/.test(match)) {
+    return match.split(".").every((octet) => Number(octet) <= 255 && String(Number(octet)) === octet)
+      ? undefined
+      : "is not a valid IPv4 prefix; use whole octets from 0 to 255 such as 10.0.2";
+  }
+  if (match.includes("@")) {
+    const [local, domain, ...rest] = match.split("@");
+    const ok =
+      rest.length === 0 &&
+      (local === "" || localOk(local!)) &&
+      (domain === "" || domainOk(domain!)) &&
+      !(local === "" && domain === "");
+    return ok ? undefined : 'is not a valid user or sender match; use "user@", "@domain" or "user@domain"';
+  }
+  return domainOk(match)
+    ? undefined
+    : 'is not a valid access match; use a domain (naver.com), an IPv4 prefix (10.0.2), "user@", "@domain" or "user@domain"';
+}
+
+export const userSchema = z.strictObject({
+  /** Login name of the account on the mail host (and the local part of its mail address). */
+  login: z.string({ error: "must be a login name such as lee" }).refine((text) => LOGIN.test(text), {
+    error:
+      "is not a valid login name; start with a lower-case letter, then lower-case letters, digits, _ or -, at most 32 characters",
+  }),
+  /** The account's password, plain or as a Pulumi secret (`pulumi config set --secret --path ...`). */
+  password: z
+    .string({ error: "must be a non-empty password (plain text or a Pulumi secret)" })
+    .min(1, { error: "is empty; give the user a password (plain text or a Pulumi secret)" }),
+  /** Other local parts delivered to this user through /etc/aliases. Default none. */
+  aliases: z
+    .array(
+      z.string().refine((text) => LOGIN.test(text), {
+        error: "is not a valid alias; use the same characters as a login name (lower case, digits, _ or -)",
+      }),
+    )
+    .default([]),
+});
+
+export const domainSchema = z.strictObject({
+  /** The mail domain, e.g. naver.com. */
+  name: domainName,
+  /** The domain's mail host; its FQDN is `<hostName>.<name>` and the domain's MX points at it. */
+  mailHost: z.strictObject({
+    /** Default `mail`. */
+    hostName: hostLabel.default("mail"),
+    /** Fixed address on the lab network. */
+    address: ipv4Address,
+  }),
+  /** Accounts on the mail host. */
+  users: z.array(userSchema).default([]),
+  /** Entries of /etc/mail/access, in order. Default: none besides the lab's own exemptions. */
+  access: z.array(accessRuleSchema).default([]),
+  /** Largest message the MTA accepts (confMAX_MESSAGE_SIZE): "10MB", "512KB" or bytes. Default "10MB". */
+  maxMessageSize: messageSize.default(10 * 1024 * 1024),
+});
+
+export const clientSchema = z.strictObject({
+  /** Host name label of the user's PC, e.g. lee-pc; its FQDN is `<name>.<user's domain>`. */
+  name: hostLabel,
+  /** The mail address of the user whose PC this is, e.g. lee@naver.com. */
+  user: z.string({ error: "must be a mail address such as lee@naver.com" }).refine((text) => /^[^@\s]+@[^@\s]+$/.test(text), {
+    error: "is not a mail address; write login@domain such as lee@naver.com",
+  }),
+  /** Fixed address. Default: the first free address from the subnet's 10th address upward. */
+  address: ipv4Address.optional(),
+});
+
+export const labConfigSchema = z.strictObject({
+  /** The lab's Docker network. */
+  network: networkSchema,
+  /** The BIND name server, authoritative for every domain and the reverse zone. */
+  nameServer: nameServerSchema.prefault({}),
+  /** Mail domains, each with one mail host. */
+  domains: z
+    .array(domainSchema, { error: "must be a list of mail domains" })
+    .min(1, { error: "is empty; declare at least one mail domain with its mail host" }),
+  /** One client container per user's PC. Default none. */
+  clients: z.array(clientSchema).default([]),
+  /** Base image of every role's Dockerfile. Default debian:bookworm-slim. */
+  baseImage: z.string().min(1).default("debian:bookworm-slim"),
+});
+
+/** Stack config as written (before defaults). */
+export type LabConfigInput = z.input<typeof labConfigSchema>;
+/** Stack config with defaults applied and per-field rules checked. */
+export type LabConfig = z.infer<typeof labConfigSchema>;
+export type DomainConfig = z.infer<typeof domainSchema>;
+export type UserConfig = z.infer<typeof userSchema>;
+export type AccessRule = z.infer<typeof accessRuleSchema>;
+export type ClientConfig = z.infer<typeof clientSchema>;
+
+/** Every key the stack config accepts under `mail-lab:`, for messages and for the loader. */
+export const CONFIG_KEYS = Object.keys(labConfigSchema.shape) as (keyof LabConfig)[];
