@@ -13,7 +13,10 @@ const plan = resolvePlan(file.config, { project: "mail-lab", stack: file.stack }
 /** `openssl passwd -6`; the test fails (never skips) without openssl. */
 function opensslCrypt(password: string, salt: string): string {
   // The password goes on stdin so that leading dashes and long values need no quoting.
-  const result = spawnSync("openssl", ["passwd", "-6", "-salt", salt, "-stdin"], { input: `${password}\n`, encoding: "utf8" });
+  const result = spawnSync("openssl", ["passwd", "-6", "-salt", salt, "-stdin"], {
+    input: `${password}\n`,
+    encoding: "utf8",
+  });
   if (result.error) {
     assert.fail(`cannot run openssl (${result.error.message}); install the Debian package openssl`);
   }
@@ -47,7 +50,10 @@ describe("sha512Crypt", () => {
     ["한국어 암호", "utf8salt"],
     ["x".repeat(64), "sixtyfour"],
     ["y".repeat(65), "sixtyfive"],
-    ["The quick brown fox jumps over the lazy dog, twice: the quick brown fox jumps over the lazy dog.", "longpasswordsalt"],
+    [
+      "The quick brown fox jumps over the lazy dog, twice: the quick brown fox jumps over the lazy dog.",
+      "longpasswordsalt",
+    ],
     ["z".repeat(200), "ABCDEFGHIJKLMNOP"],
   ];
   for (const [password, salt] of cases) {
@@ -125,7 +131,10 @@ describe("renderUsersFile", () => {
   });
 
   it("names the config key of the host's users in the header", () => {
-    assert.match(renderUsersFile(plan, plan.mailHosts[1]!).content, /Edit mail-lab:domains\[1\]\.users in stacks\/Pulumi\.dev\.yaml/);
+    assert.match(
+      renderUsersFile(plan, plan.mailHosts[1]!).content,
+      /Edit mail-lab:domains\[1\]\.users in stacks\/Pulumi\.dev\.yaml/,
+    );
   });
 
   it("refuses a host that is not in the plan", () => {

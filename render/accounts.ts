@@ -24,6 +24,7 @@ const MAX_SALT_LENGTH = 16;
  * most significant byte first (Drepper, "Unix crypt using SHA-256 and SHA-512", step 22 for
  * SHA-512). The last group holds byte 63 alone and gives two characters.
  */
+// prettier-ignore
 const SHA512_BYTE_GROUPS: readonly (readonly [number, number, number])[] = [
   [0, 21, 42], [22, 43, 1], [44, 2, 23], [3, 24, 45], [25, 46, 4], [47, 5, 26], [6, 27, 48],
   [28, 49, 7], [50, 8, 29], [9, 30, 51], [31, 52, 10], [53, 11, 32], [12, 33, 54], [34, 55, 13],
@@ -39,7 +40,8 @@ function sha512(...parts: Buffer[]): Buffer {
 /** `length` bytes of `block` repeated, as steps 16 and 20 of the spec build the P and S sequences. */
 function repeatTo(block: Buffer, length: number): Buffer {
   const out = Buffer.alloc(length);
-  for (let offset = 0; offset < length; offset += block.length) block.copy(out, offset, 0, Math.min(block.length, length - offset));
+  for (let offset = 0; offset < length; offset += block.length)
+    block.copy(out, offset, 0, Math.min(block.length, length - offset));
   return out;
 }
 
@@ -64,7 +66,9 @@ function encode24(high: number, middle: number, low: number, characters: number)
  */
 export function sha512Crypt(password: string, salt: string): string {
   if (salt.length === 0 || salt.length > MAX_SALT_LENGTH || [...salt].some((c) => !CRYPT_ALPHABET.includes(c))) {
-    throw new Error(`sha512Crypt: salt ${JSON.stringify(salt)} must be 1 to ${MAX_SALT_LENGTH} characters from ./0-9A-Za-z`);
+    throw new Error(
+      `sha512Crypt: salt ${JSON.stringify(salt)} must be 1 to ${MAX_SALT_LENGTH} characters from ./0-9A-Za-z`,
+    );
   }
   const p = Buffer.from(password, "utf8");
   const s = Buffer.from(salt, "ascii");
@@ -119,7 +123,9 @@ function saltFromDigest(digest: Buffer): string {
  * domain and login), and testing a guess against the salt costs as much as against the hash.
  */
 export function saltFor(domain: string, login: string, password: string): string {
-  const accountSalt = saltFromDigest(createHash("sha256").update(`mail-lab account salt\0${domain}\0${login}`).digest());
+  const accountSalt = saltFromDigest(
+    createHash("sha256").update(`mail-lab account salt\0${domain}\0${login}`).digest(),
+  );
   const stretched = sha512Crypt(password, accountSalt);
   return saltFromDigest(createHash("sha256").update(`mail-lab password salt\0${stretched}`).digest());
 }
@@ -133,7 +139,9 @@ export function saltFor(domain: string, login: string, password: string): string
 export function renderUsersFile(plan: LabPlan, host: MailHostPlan): RenderedFile {
   const domainIndex = plan.mailHosts.indexOf(host);
   if (domainIndex < 0) {
-    throw new Error(`renderUsersFile: mail host ${host.fqdn} is not one of the plan's mail hosts (${plan.mailHosts.map((h) => h.fqdn).join(", ")})`);
+    throw new Error(
+      `renderUsersFile: mail host ${host.fqdn} is not one of the plan's mail hosts (${plan.mailHosts.map((h) => h.fqdn).join(", ")})`,
+    );
   }
   const lines = host.users.map((user, index) => {
     const hash = sha512Crypt(user.password, saltFor(host.domain, user.login, user.password));

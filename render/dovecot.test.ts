@@ -13,9 +13,14 @@ const file = readStackFile(path.join(__dirname, "../stacks/Pulumi.dev.yaml"));
 const plan = resolvePlan(file.config, { project: "mail-lab", stack: file.stack });
 
 /** Runs a checker; a missing tool fails the test with the Debian package to install. */
-function run(command: string, args: string[], debianPackage: string): { status: number | null; stdout: string; stderr: string } {
+function run(
+  command: string,
+  args: string[],
+  debianPackage: string,
+): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(command, args, { encoding: "utf8" });
-  if (result.error) assert.fail(`cannot run ${command} (${result.error.message}); install the Debian package ${debianPackage}`);
+  if (result.error)
+    assert.fail(`cannot run ${command} (${result.error.message}); install the Debian package ${debianPackage}`);
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -39,7 +44,21 @@ describe("renderDovecotConf with doveconf", () => {
     // doveconf reads the `<file` values, so the paths must hold a real certificate and key.
     const openssl = run(
       "openssl",
-      ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=test", "-days", "1", "-keyout", tls.key, "-out", tls.cert],
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=test",
+        "-days",
+        "1",
+        "-keyout",
+        tls.key,
+        "-out",
+        tls.cert,
+      ],
       "openssl",
     );
     assert.equal(openssl.status, 0, `openssl req failed: ${openssl.stderr}`);
@@ -66,8 +85,15 @@ describe("renderDovecotConf with doveconf", () => {
       assert.equal(changed.get("ssl_cert"), `<${tls.cert}`);
       assert.match(result.stdout, /^passdb \{\n {2}driver = shadow\n\}$/m);
       assert.match(result.stdout, /^userdb \{\n {2}driver = passwd\n\}$/m);
-      for (const [listener, port, ssl] of [["imap", 143, false], ["imaps", 993, true], ["pop3", 110, false], ["pop3s", 995, true]] as const) {
-        const block = new RegExp(`inet_listener ${listener} \\{\\n\\s+port = ${port}\\n${ssl ? "\\s+ssl = yes\\n" : ""}\\s+\\}`);
+      for (const [listener, port, ssl] of [
+        ["imap", 143, false],
+        ["imaps", 993, true],
+        ["pop3", 110, false],
+        ["pop3s", 995, true],
+      ] as const) {
+        const block = new RegExp(
+          `inet_listener ${listener} \\{\\n\\s+port = ${port}\\n${ssl ? "\\s+ssl = yes\\n" : ""}\\s+\\}`,
+        );
         assert.match(result.stdout, block, `listener ${listener} on ${port}`);
       }
     });
@@ -75,7 +101,17 @@ describe("renderDovecotConf with doveconf", () => {
     it(`${host.fqdn}: the effective values of the settings the lab relies on`, () => {
       const confPath = write(`${host.key}-values.conf`, renderDovecotConf(plan, host, tls));
       // Named settings print even when they equal the default, which -n would hide.
-      const names = ["ssl", "disable_plaintext_auth", "mail_location", "protocols", "listen", "mbox_read_locks", "mbox_write_locks", "log_path", "first_valid_uid"];
+      const names = [
+        "ssl",
+        "disable_plaintext_auth",
+        "mail_location",
+        "protocols",
+        "listen",
+        "mbox_read_locks",
+        "mbox_write_locks",
+        "log_path",
+        "first_valid_uid",
+      ];
       const result = run("doveconf", ["-c", confPath, ...names], "dovecot-core");
       assert.equal(result.status, 0, result.stderr);
       assert.deepEqual(Object.fromEntries(settingsOf(result.stdout)), {
@@ -134,18 +170,29 @@ describe("renderDovecotConf", () => {
   });
 
   it("does not offer lmtp: Sendmail delivers with its local mailer", () => {
-    const settings = renderDovecotConf(plan, host).split("\n").filter((line) => !line.startsWith("#"));
+    const settings = renderDovecotConf(plan, host)
+      .split("\n")
+      .filter((line) => !line.startsWith("#"));
     assert.ok(settings.includes("protocols = imap pop3"));
     assert.equal(settings.filter((line) => /lmtp/.test(line)).length, 0);
   });
 
   it("refuses TLS paths that Dovecot would read differently", () => {
-    assert.throws(() => renderDovecotConf(plan, host, { cert: "cert.pem", key: PATHS.tlsKey }), /tls\.cert "cert\.pem" must be an absolute path/);
-    assert.throws(() => renderDovecotConf(plan, host, { cert: PATHS.tlsCert, key: "/tmp/my key.pem" }), /tls\.key .* without spaces/);
+    assert.throws(
+      () => renderDovecotConf(plan, host, { cert: "cert.pem", key: PATHS.tlsKey }),
+      /tls\.cert "cert\.pem" must be an absolute path/,
+    );
+    assert.throws(
+      () => renderDovecotConf(plan, host, { cert: PATHS.tlsCert, key: "/tmp/my key.pem" }),
+      /tls\.key .* without spaces/,
+    );
   });
 
   it("refuses a host that is not in the plan", () => {
-    assert.throws(() => renderDovecotConf(plan, { ...host, fqdn: "mail.example.org" }), /mail\.example\.org is not one of the plan's mail hosts/);
+    assert.throws(
+      () => renderDovecotConf(plan, { ...host, fqdn: "mail.example.org" }),
+      /mail\.example\.org is not one of the plan's mail hosts/,
+    );
   });
 });
 
@@ -153,10 +200,13 @@ describe("renderDovecotFiles", () => {
   it("gives dovecot.conf and the secret users file for each mail host", () => {
     for (const host of plan.mailHosts) {
       const files = renderDovecotFiles(plan, host);
-      assert.deepEqual(files.map((f) => [f.path, f.mode, f.secret === true]), [
-        [PATHS.dovecotConf, "0644", false],
-        [PATHS.users, "0600", true],
-      ]);
+      assert.deepEqual(
+        files.map((f) => [f.path, f.mode, f.secret === true]),
+        [
+          [PATHS.dovecotConf, "0644", false],
+          [PATHS.users, "0600", true],
+        ],
+      );
       assert.equal(files[0]!.content, renderDovecotConf(plan, host));
       assert.match(files[1]!.content, new RegExp(`^${host.users[0]!.login}:2000:\\$6\\$`, "m"));
     }

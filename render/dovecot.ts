@@ -26,12 +26,16 @@ export function renderDovecotConf(
 ): string {
   const domainIndex = plan.mailHosts.indexOf(host);
   if (domainIndex < 0) {
-    throw new Error(`renderDovecotConf: mail host ${host.fqdn} is not one of the plan's mail hosts (${plan.mailHosts.map((h) => h.fqdn).join(", ")})`);
+    throw new Error(
+      `renderDovecotConf: mail host ${host.fqdn} is not one of the plan's mail hosts (${plan.mailHosts.map((h) => h.fqdn).join(", ")})`,
+    );
   }
   for (const [name, value] of Object.entries(tls)) {
     // Dovecot reads `<path` up to the end of the line; a space or newline would change the path.
     if (!value.startsWith("/") || /\s/.test(value)) {
-      throw new Error(`renderDovecotConf: tls.${name} ${JSON.stringify(value)} must be an absolute path without spaces`);
+      throw new Error(
+        `renderDovecotConf: tls.${name} ${JSON.stringify(value)} must be an absolute path without spaces`,
+      );
     }
   }
   const header = generatedHeader("#", plan.stack, [`mail-lab:domains[${domainIndex}]`]);
