@@ -93,11 +93,13 @@ mail_location = mbox:~/mail:INBOX=/var/mail/%u
 mail_privileged_group = mail
 # Locks must agree with the delivery agent, in the same order, or both may write at once or
 # deadlock (docs: "Mbox Locking"). Debian's Sendmail delivers through /usr/sbin/sensible-mda,
-# which hands the message to /usr/libexec/sendmail/mail.local when no procmail/maildrop is
-# installed. Debian builds mail.local with liblockfile: it first takes the dotlock
-# /var/mail/<user>.lock (maillock(3)), then an fcntl/lockf lock on the open mbox; the binary
-# imports maillock, fcntl and lockf but not flock (nm -D), whatever mail.local(8) says about
-# flock. procmail, if ever installed, also uses "dotlocking, fcntl()". So: dotlock, then fcntl.
+# which passes the message to the first MDA linked in /etc/mail/smrsh: procmail, maildrop,
+# deliver, then mail.local (sensible-mda(8)). Debian's sensible-mda depends on procmail, so
+# procmail normally delivers; \`procmail -v\` (bookworm) says "Locking strategies: dotlocking,
+# fcntl()". Without procmail, /usr/libexec/sendmail/mail.local delivers: Debian builds it with
+# liblockfile, so it takes the dotlock /var/mail/<user>.lock (maillock(3)) and then an
+# fcntl/lockf lock; the binary imports maillock, fcntl and lockf but not flock (nm -D), whatever
+# mail.local(8) says about flock. Either way: dotlock, then fcntl, which are Dovecot's defaults.
 mbox_read_locks = fcntl
 mbox_write_locks = dotlock fcntl
 
