@@ -91,6 +91,8 @@ server ${client.mailHostFqdn}
 from ${client.email}
 # STARTTLS, required: swaks stops if the server does not offer it.
 tls
+# Verify the mail host's certificate against the system CA bundle, which holds the lab's CA.
+tls-verify
 `;
 }
 

@@ -28,7 +28,7 @@ export const PATHS = {
   aliases: "/etc/aliases",
   // mail host: Dovecot
   dovecotConf: "/etc/dovecot/dovecot.conf",
-  /** `login:sha512-crypt-hash` per line; the entry point creates the accounts from it. */
+  /** `login:uid:sha512-crypt-hash` per line; the entry point creates the accounts from it. */
   users: "/etc/mail-lab/users",
   // TLS material, uploaded by the components (not rendered: it comes from the stack's CA)
   tlsCert: "/etc/mail-lab/tls/cert.pem",
