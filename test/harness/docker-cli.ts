@@ -1,0 +1,89 @@
+/**
+ * The `docker` CLI, run without a shell: every argument is passed as one argv entry, so no config
+ * value is ever interpreted by a shell.
+ */
+import { spawn } from "node:child_process";
+
+export interface RunResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly code: number;
+}
+
+export interface RunOptions {
+  /** Bytes written to the child's stdin (then closed). */
+  readonly input?: string | Buffer;
+  /** Working directory; default the current one. */
+  readonly cwd?: string;
+  /** Full environment of the child; default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Called with each chunk of stderr as it arrives (progress of `docker build`). */
+  readonly onStderr?: (chunk: string) => void;
+  readonly onStdout?: (chunk: string) => void;
+}
+
+/** Runs `file args...` and resolves with its output and exit code; rejects only if it cannot start. */
+export function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, [...args], {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout.push(chunk);
+      options.onStdout?.(chunk.toString("utf8"));
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr.push(chunk);
+      options.onStderr?.(chunk.toString("utf8"));
+    });
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      resolve({
+        stdout: Buffer.concat(stdout).toString("utf8"),
+        stderr: Buffer.concat(stderr).toString("utf8"),
+        code: code ?? (signal ? 128 : 1),
+      });
+    });
+    // A child that exits before reading its stdin makes the write fail with EPIPE; its exit code
+    // tells the real story.
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+export class DockerError extends Error {
+  constructor(
+    readonly args: readonly string[],
+    readonly result: RunResult,
+  ) {
+    super(`\`docker ${args.join(" ")}\` failed (exit ${result.code}): ${result.stderr.trim() || result.stdout.trim()}`);
+    this.name = "DockerError";
+  }
+}
+
+/** Runs `docker args...`; rejects with the command line and stderr on a non-zero exit. */
+export async function docker(args: readonly string[], options: RunOptions = {}): Promise<string> {
+  const result = await run("docker", args, options);
+  if (result.code !== 0) throw new DockerError(args, result);
+  return result.stdout;
+}
+
+/** Like `docker`, but resolves with the result whatever the exit code. */
+export function dockerResult(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  return run("docker", args, options);
+}
+
+/** `docker inspect`-style commands print a JSON array. */
+export async function dockerJson<T>(args: readonly string[]): Promise<T[]> {
+  const text = await docker(args);
+  return JSON.parse(text) as T[];
+}
+
+/** Lines of a `-q`/`--format` listing, empty lines dropped. */
+export async function dockerLines(args: readonly string[]): Promise<string[]> {
+  return (await docker(args)).split("\n").map((line) => line.trim()).filter((line) => line !== "");
+}
