@@ -316,7 +316,13 @@ describe("deployStack with the tiny program", () => {
       type Inspect = {
         State: { Running: boolean; Health?: { Status: string } };
         Image: string;
-        Config: { Labels: Record<string, string>; Hostname: string; Domainname: string; Env: string[] };
+        Config: {
+          Labels: Record<string, string>;
+          Hostname: string;
+          Domainname: string;
+          Env: string[];
+          Healthcheck: { Test: string[]; Interval: number };
+        };
         HostConfig: { Init: boolean; RestartPolicy: { Name: string } };
         NetworkSettings: { Networks: Record<string, { IPAddress: string; Aliases: string[] | null }> };
       };
@@ -325,6 +331,8 @@ describe("deployStack with the tiny program", () => {
       assert.equal(inspect.State.Running, true);
       assert.equal(inspect.State.Health?.Status, "healthy");
       assert.equal(inspect.Image, imageId);
+      assert.deepEqual(inspect.Config.Healthcheck.Test, ["CMD", "test", "-s", "/etc/harness/greeting.txt"]);
+      assert.equal(inspect.Config.Healthcheck.Interval, 1e9);
       assert.equal(inspect.Config.Hostname, "box");
       assert.equal(inspect.Config.Domainname, "harness.test");
       assert.ok(inspect.Config.Env.includes("HARNESS=1"));

@@ -467,12 +467,17 @@ export class DockerMocks implements pulumi.runtime.Mocks {
       const [kind, ...command] = tests;
       if (kind === "NONE") healthArgs.push("--no-healthcheck");
       else if (kind === "CMD-SHELL" && command.length === 1) healthArgs.push("--health-cmd", command[0] ?? "");
-      else {
-        // `docker create` can only set a CMD-SHELL test; turning CMD into a shell line would change
-        // what runs, so refuse rather than approximate.
+      else if (kind === undefined) {
+        // No test: dockerd keeps the image's test and overrides only the timings given.
+      } else if (kind === "CMD" && JSON.stringify(tests) === JSON.stringify(await this.imageHealthTest(image))) {
+        // `docker create` cannot express an exec-form test, but leaving it out makes dockerd take
+        // the image's (daemon/commit.go merge), which is this very test: same container config.
+      } else {
+        // Turning CMD into a shell line would change what runs, so refuse rather than approximate.
         throw new UnsupportedInputError(
-          `${healthcheck.where}: \`tests\` ${JSON.stringify(tests)} is not supported; the harness passes health checks ` +
-            `through the docker CLI, which takes only ["CMD-SHELL", "<one shell line>"] or ["NONE"]`,
+          `${healthcheck.where}: \`tests\` ${JSON.stringify(tests)} is not supported; the docker CLI sets only ` +
+            `["CMD-SHELL", "<one shell line>"] or ["NONE"], or an exec-form ["CMD", ...] identical to the image's HEALTHCHECK ` +
+            `(image ${image} has ${JSON.stringify(await this.imageHealthTest(image))})`,
         );
       }
       if (interval) healthArgs.push("--health-interval", interval);
@@ -611,6 +616,13 @@ export class DockerMocks implements pulumi.runtime.Mocks {
         bridge: "",
       },
     };
+  }
+
+  /** The image's own HEALTHCHECK test (`Config.Healthcheck.Test`), or undefined. */
+  private async imageHealthTest(image: string): Promise<string[] | undefined> {
+    const text = (await docker(["image", "inspect", "-f", "{{json .Config.Healthcheck}}", image])).trim();
+    const healthcheck = JSON.parse(text) as { Test?: string[] } | null;
+    return healthcheck?.Test ?? undefined;
   }
 
   private async containerLogs(id: string): Promise<string> {

@@ -1,7 +1,7 @@
 /**
  * scripts/e2e-up.ts and scripts/e2e-down.ts as a user runs them, each in its own process, with the
  * harness's tiny program: stdout of e2e-up is only the outputs JSON, the lab stays up until
- * e2e-down removes it.
+ * e2e-down removes it. Network 10.248.0.0/24, apart from docker-mocks.test.ts so both files can run at once.
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
@@ -16,7 +16,7 @@ const ROOT = path.resolve(__dirname, "../..");
 const STACK = "harness-test-cli";
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "harness-test-"));
 const stackFile = path.join(dir, `Pulumi.${STACK}.yaml`);
-fs.writeFileSync(stackFile, `config:\n  mail-lab:subnet: 10.251.0.0/24\n  mail-lab:greeting: hi there\n  mail-lab:marker: ${dir}/m\n`);
+fs.writeFileSync(stackFile, `config:\n  mail-lab:subnet: 10.248.0.0/24\n  mail-lab:greeting: hi there\n  mail-lab:marker: ${dir}/m\n`);
 
 const script = (name: string, ...args: string[]) =>
   run(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", name), ...args], { cwd: ROOT });
