@@ -18,7 +18,11 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     const stack = stackNameOf(stackFile);
     const removed = await destroyStack(stack, { log: (line) => process.stderr.write(`${line}\n`) });
-    process.stderr.write(removed.length > 0 ? `e2e-down: removed ${removed.length} object(s) of stack ${stack}\n` : `e2e-down: nothing of stack ${stack} was left\n`);
+    process.stderr.write(
+      removed.length > 0
+        ? `e2e-down: removed ${removed.length} object(s) of stack ${stack}\n`
+        : `e2e-down: nothing of stack ${stack} was left\n`,
+    );
     return 0;
   } catch (error) {
     process.stderr.write(`e2e-down: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -85,5 +85,8 @@ export async function dockerJson<T>(args: readonly string[]): Promise<T[]> {
 
 /** Lines of a `-q`/`--format` listing, empty lines dropped. */
 export async function dockerLines(args: readonly string[]): Promise<string[]> {
-  return (await docker(args)).split("\n").map((line) => line.trim()).filter((line) => line !== "");
+  return (await docker(args))
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "");
 }

@@ -33,7 +33,10 @@ function writeStackFile(dir: string, stack: string, config: Record<string, strin
 
 /** Every object carrying the stack's labels, as "kind name" lines. */
 async function labelled(stack: string): Promise<string[]> {
-  const filters = Object.entries(stackLabels(stack)).flatMap(([label, value]) => ["--filter", `label=${label}=${value}`]);
+  const filters = Object.entries(stackLabels(stack)).flatMap(([label, value]) => [
+    "--filter",
+    `label=${label}=${value}`,
+  ]);
   return [
     ...(await dockerLines(["ps", "-a", ...filters, "--format", "container {{.Names}}"])),
     ...(await dockerLines(["network", "ls", ...filters, "--format", "network {{.Name}}"])),
@@ -73,13 +76,13 @@ describe("unwrapSecrets and Fields", () => {
   });
 
   test("Fields.done names the first field never read", () => {
-    const fields = Fields.of("T \"r\"", { name: "n", shmSize: 64 });
+    const fields = Fields.of('T "r"', { name: "n", shmSize: 64 });
     assert.equal(fields.requiredString("name"), "n");
     assert.throws(() => fields.done(), /T "r": input `shmSize` \(64\) is not applied by the harness/);
   });
 
   test("Fields checks types and names the field", () => {
-    const fields = Fields.of("T \"r\"", { wait: "yes", envs: ["A=1", 2] });
+    const fields = Fields.of('T "r"', { wait: "yes", envs: ["A=1", 2] });
     assert.throws(() => fields.boolean("wait"), /`wait` must be a boolean, got "yes"/);
     assert.throws(() => fields.strings("envs"), /`envs` must be a list of strings/);
   });
@@ -160,10 +163,13 @@ describe("DockerMocks refusals", () => {
 
   test("components and the stack are no-ops", async () => {
     mocks = new DockerMocks({ log: quiet });
-    assert.deepEqual(await mocks.newResource({ type: "mail-lab:index:MailHost", name: "m", inputs: {}, custom: false }), {
-      id: undefined,
-      state: {},
-    });
+    assert.deepEqual(
+      await mocks.newResource({ type: "mail-lab:index:MailHost", name: "m", inputs: {}, custom: false }),
+      {
+        id: undefined,
+        state: {},
+      },
+    );
     assert.deepEqual(mocks.created, []);
   });
 
@@ -198,7 +204,12 @@ describe("DockerMocks refusals", () => {
       mocks.newResource({
         type: CONTAINER,
         name: "exec-form",
-        inputs: { name: "harness-test-c", image: "debian:bookworm-slim", labels, healthcheck: { tests: ["CMD", "true"] } },
+        inputs: {
+          name: "harness-test-c",
+          image: "debian:bookworm-slim",
+          labels,
+          healthcheck: { tests: ["CMD", "true"] },
+        },
         custom: true,
       }),
       /`tests` \["CMD","true"\] is not supported/,
@@ -209,7 +220,12 @@ describe("DockerMocks refusals", () => {
   test("a required stack label missing is refused", async () => {
     mocks = new DockerMocks({ log: quiet, requiredLabels: stackLabels(STACK) });
     await assert.rejects(
-      mocks.newResource({ type: "docker:index/volume:Volume", name: "v", inputs: { name: "harness-test-v" }, custom: true }),
+      mocks.newResource({
+        type: "docker:index/volume:Volume",
+        name: "v",
+        inputs: { name: "harness-test-v" },
+        custom: true,
+      }),
       /docker:index\/volume:Volume "v": label `mail-lab.project` must be "mail-lab" \(got none\)/,
     );
   });
@@ -247,7 +263,10 @@ describe("DockerMocks refusals", () => {
         custom: true,
       }),
       (error: Error) => {
-        assert.match(error.message, /container harness-test-sick not healthy after 4s \(health: (starting|unhealthy)\)/);
+        assert.match(
+          error.message,
+          /container harness-test-sick not healthy after 4s \(health: (starting|unhealthy)\)/,
+        );
         assert.match(error.message, /still not ready/);
         assert.match(error.message, /sick container starting/);
         assert.match(error.message, /on stderr/);
@@ -261,7 +280,12 @@ describe("DockerMocks refusals", () => {
     );
     // Like the engine, nothing new starts after a failure.
     await assert.rejects(
-      mocks.newResource({ type: "docker:index/volume:Volume", name: "later", inputs: { name: "harness-test-later", labels }, custom: true }),
+      mocks.newResource({
+        type: "docker:index/volume:Volume",
+        name: "later",
+        inputs: { name: "harness-test-later", labels },
+        custom: true,
+      }),
       /not created: an earlier resource failed/,
     );
   });
@@ -300,7 +324,11 @@ describe("deployStack with the tiny program", () => {
   });
 
   test("deploys everything, outputs resolve, teardown removes it all", async () => {
-    const { outputs, mocks } = await deployStack(stackFile, { program: path.join(FIXTURES, "tiny-program.ts"), log: quiet, healthPollMs: 200 });
+    const { outputs, mocks } = await deployStack(stackFile, {
+      program: path.join(FIXTURES, "tiny-program.ts"),
+      log: quiet,
+      healthPollMs: 200,
+    });
     try {
       const prefix = `harness-test-${STACK}`;
       const [imageId] = await dockerLines(["image", "inspect", "-f", "{{.Id}}", `${prefix}-image:latest`]);
@@ -393,14 +421,18 @@ describe("deployStack failure path", () => {
   test("a failed resource fails the deploy, dependents never run, everything is torn down", async () => {
     // A leftover of a crashed run, which deployStack must clear first.
     await dockerCli([
-      "volume", "create",
+      "volume",
+      "create",
       ...Object.entries(stackLabels(STACK)).flatMap(([label, value]) => ["--label", `${label}=${value}`]),
       "harness-test-failing-leftover",
     ]);
     await assert.rejects(
       deployStack(stackFile, { program: path.join(FIXTURES, "failing-program.ts"), log: quiet, healthPollMs: 200 }),
       (error: Error) => {
-        assert.match(error.message, /^deploy of stack harness-test-failing failed: docker:index\/container:Container "sick"/);
+        assert.match(
+          error.message,
+          /^deploy of stack harness-test-failing failed: docker:index\/container:Container "sick"/,
+        );
         assert.match(error.message, /not healthy after 4s/);
         assert.match(error.message, /sick container starting/);
         return true;

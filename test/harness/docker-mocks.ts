@@ -118,7 +118,9 @@ function errorMessage(error: unknown): string {
 }
 
 function isMissing(error: unknown): boolean {
-  return error instanceof DockerError && /no such (container|network|volume|image)|not found/i.test(error.result.stderr);
+  return (
+    error instanceof DockerError && /no such (container|network|volume|image)|not found/i.test(error.result.stderr)
+  );
 }
 
 /** `[{ label, value }]` (the docker provider's label list) as a map. */
@@ -221,7 +223,11 @@ export class DockerMocks implements pulumi.runtime.Mocks {
     // Like the engine, start nothing new once a resource has failed.
     const firstFailure = this.failures[0];
     if (firstFailure && args.custom !== false) {
-      const error = new ResourceError(args.type, args.name, `not created: an earlier resource failed (${firstFailure.message})`);
+      const error = new ResourceError(
+        args.type,
+        args.name,
+        `not created: an earlier resource failed (${firstFailure.message})`,
+      );
       throw error;
     }
     try {
@@ -230,7 +236,9 @@ export class DockerMocks implements pulumi.runtime.Mocks {
       return result;
     } catch (error) {
       const wrapped =
-        error instanceof ResourceError ? error : new ResourceError(args.type, args.name, errorMessage(error), { cause: error });
+        error instanceof ResourceError
+          ? error
+          : new ResourceError(args.type, args.name, errorMessage(error), { cause: error });
       this.failures.push(wrapped);
       throw wrapped;
     }
@@ -240,15 +248,24 @@ export class DockerMocks implements pulumi.runtime.Mocks {
     // Components (mail-lab:index:*) and the stack have no physical existence.
     if (args.custom === false || args.type === STACK) return { id: undefined, state: {} };
     if (args.id) {
-      throw new Error(`reading or importing an existing resource (id "${args.id}") is not supported; the harness only creates`);
+      throw new Error(
+        `reading or importing an existing resource (id "${args.id}") is not supported; the harness only creates`,
+      );
     }
     if (args.provider) {
-      throw new Error(`explicit provider ${args.provider} is not supported; the harness always talks to the local dockerd`);
+      throw new Error(
+        `explicit provider ${args.provider} is not supported; the harness always talks to the local dockerd`,
+      );
     }
     if (!isSupportedType(args.type)) {
-      throw new Error(`resource type ${args.type} is not supported by the harness (supported: ${SUPPORTED_TYPES.join(", ")})`);
+      throw new Error(
+        `resource type ${args.type} is not supported by the harness (supported: ${SUPPORTED_TYPES.join(", ")})`,
+      );
     }
-    const inputs = Fields.of(`${args.type} "${args.name}"`, unwrapSecrets(args.inputs, `${args.type} "${args.name}" inputs`));
+    const inputs = Fields.of(
+      `${args.type} "${args.name}"`,
+      unwrapSecrets(args.inputs, `${args.type} "${args.name}" inputs`),
+    );
     const raw = (args.inputs ?? {}) as Record<string, unknown>;
     const type: SupportedType = args.type;
     switch (type) {
@@ -285,7 +302,8 @@ export class DockerMocks implements pulumi.runtime.Mocks {
   private async createNetwork(resource: string, f: Fields, raw: Record<string, unknown>): Promise<MockResourceResult> {
     const name = f.requiredString("name");
     const driver = f.string("driver") ?? "bridge";
-    if (driver !== "bridge") throw new UnsupportedInputError(`${f.where}: \`driver\` "${driver}" is not supported (bridge only)`);
+    if (driver !== "bridge")
+      throw new UnsupportedInputError(`${f.where}: \`driver\` "${driver}" is not supported (bridge only)`);
     const ipamConfigs = f.objects("ipamConfigs").map((config) => {
       const subnet = config.requiredString("subnet");
       const gateway = config.string("gateway");
@@ -356,7 +374,9 @@ export class DockerMocks implements pulumi.runtime.Mocks {
     const name = f.requiredString("name");
     const build = f.object("build");
     if (!build) {
-      throw new UnsupportedInputError(`${f.where}: \`build\` is required: without it the provider pulls, and there is no registry here`);
+      throw new UnsupportedInputError(
+        `${f.where}: \`build\` is required: without it the provider pulls, and there is no registry here`,
+      );
     }
     const context = path.resolve(build.requiredString("context"));
     const dockerfile = build.string("dockerfile") ?? "Dockerfile";
@@ -400,7 +420,8 @@ export class DockerMocks implements pulumi.runtime.Mocks {
   private async createVolume(resource: string, f: Fields, raw: Record<string, unknown>): Promise<MockResourceResult> {
     const name = f.requiredString("name");
     const driver = f.string("driver") ?? "local";
-    if (driver !== "local") throw new UnsupportedInputError(`${f.where}: \`driver\` "${driver}" is not supported (local only)`);
+    if (driver !== "local")
+      throw new UnsupportedInputError(`${f.where}: \`driver\` "${driver}" is not supported (local only)`);
     const labels = labelList(f.objects("labels"));
     f.done();
     this.checkLabels(f.where, labels);
@@ -421,7 +442,11 @@ export class DockerMocks implements pulumi.runtime.Mocks {
 
   // --- docker:index/container:Container ---------------------------------------------------------
 
-  private async createContainer(resource: string, f: Fields, raw: Record<string, unknown>): Promise<MockResourceResult> {
+  private async createContainer(
+    resource: string,
+    f: Fields,
+    raw: Record<string, unknown>,
+  ): Promise<MockResourceResult> {
     const where = f.where;
     const name = f.requiredString("name");
     const image = f.requiredString("image");
@@ -523,7 +548,8 @@ export class DockerMocks implements pulumi.runtime.Mocks {
     capabilities?.done();
     f.done();
     this.checkLabels(where, labels);
-    if (wait && !start) throw new UnsupportedInputError(`${where}: \`wait\` needs \`start\` (a stopped container never becomes healthy)`);
+    if (wait && !start)
+      throw new UnsupportedInputError(`${where}: \`wait\` needs \`start\` (a stopped container never becomes healthy)`);
 
     const argv = ["create", "--name", name];
     if (hostname) argv.push("--hostname", hostname);
@@ -541,7 +567,10 @@ export class DockerMocks implements pulumi.runtime.Mocks {
     argv.push("--restart", restart);
     argv.push(...healthArgs);
     for (const volume of volumes) {
-      argv.push("--mount", `type=volume,source=${volume.volumeName},target=${volume.containerPath}${volume.readOnly ? ",readonly" : ""}`);
+      argv.push(
+        "--mount",
+        `type=volume,source=${volume.volumeName},target=${volume.containerPath}${volume.readOnly ? ",readonly" : ""}`,
+      );
     }
     for (const port of ports) {
       argv.push("--publish", `${port.ip}:${port.external ?? ""}:${port.internal}/${port.protocol}`);
@@ -575,7 +604,9 @@ export class DockerMocks implements pulumi.runtime.Mocks {
       if (mustRun) await this.checkRunning(where, id, name);
       if (wait) await this.waitHealthy(where, id, name, waitTimeout);
     }
-    this.log(`created container ${name}${firstNetwork?.ipv4Address ? ` (${firstNetwork.ipv4Address})` : ""}${wait ? ", healthy" : ""}`);
+    this.log(
+      `created container ${name}${firstNetwork?.ipv4Address ? ` (${firstNetwork.ipv4Address})` : ""}${wait ? ", healthy" : ""}`,
+    );
 
     const [inspect] = await dockerJson<ContainerInspect>(["container", "inspect", id]);
     if (!inspect) throw new Error(`container ${name} vanished right after creation`);
@@ -655,7 +686,9 @@ export class DockerMocks implements pulumi.runtime.Mocks {
       const inspect = await this.inspectContainer(id);
       const health = inspect.State.Health;
       if (!health) {
-        throw new Error(`${where}: \`wait\` is true but container ${name} has no health check (neither \`healthcheck\` nor the image's HEALTHCHECK)`);
+        throw new Error(
+          `${where}: \`wait\` is true but container ${name} has no health check (neither \`healthcheck\` nor the image's HEALTHCHECK)`,
+        );
       }
       if (health.Status === "healthy") return;
       const exited = !inspect.State.Running;
@@ -689,12 +722,20 @@ export class DockerMocks implements pulumi.runtime.Mocks {
     const stdin = f.string("stdin");
     const logging = (f.string("logging") ?? "stdoutAndStderr") as CommandLogging;
     if (!["stdout", "stderr", "stdoutAndStderr", "none"].includes(logging)) {
-      throw new UnsupportedInputError(`${f.where}: \`logging\` "${logging}" is not one of stdout, stderr, stdoutAndStderr, none`);
+      throw new UnsupportedInputError(
+        `${f.where}: \`logging\` "${logging}" is not one of stdout, stderr, stdoutAndStderr, none`,
+      );
     }
     const addPreviousOutputInEnv = f.boolean("addPreviousOutputInEnv") ?? true;
     f.done();
 
-    const base = { interpreter: interpreter.length > 0 ? interpreter : ["/bin/sh", "-c"], environment, dir, stdin, logging };
+    const base = {
+      interpreter: interpreter.length > 0 ? interpreter : ["/bin/sh", "-c"],
+      environment,
+      dir,
+      stdin,
+      logging,
+    };
     let stdout = "";
     let stderr = "";
     if (create !== undefined) {
@@ -743,7 +784,9 @@ export class DockerMocks implements pulumi.runtime.Mocks {
       },
     });
     if (result.code !== 0) {
-      throw new Error(`exit status ${result.code}: running ${JSON.stringify(commandRun.command)}:\n${combined.join("")}`);
+      throw new Error(
+        `exit status ${result.code}: running ${JSON.stringify(commandRun.command)}:\n${combined.join("")}`,
+      );
     }
     return { stdout: result.stdout.replace(/\n$/, ""), stderr: result.stderr.replace(/\n$/, "") };
   }
@@ -783,7 +826,8 @@ export class DockerMocks implements pulumi.runtime.Mocks {
     };
     switch (object.kind) {
       case "container":
-        if (object.destroyGraceSeconds > 0) await quietly(["stop", "-t", String(object.destroyGraceSeconds), object.id]);
+        if (object.destroyGraceSeconds > 0)
+          await quietly(["stop", "-t", String(object.destroyGraceSeconds), object.id]);
         await quietly(["rm", "-f", "-v", object.id]);
         return `container ${object.name}`;
       case "volume":

@@ -16,12 +16,16 @@ const ROOT = path.resolve(__dirname, "../..");
 const STACK = "harness-test-cli";
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "harness-test-"));
 const stackFile = path.join(dir, `Pulumi.${STACK}.yaml`);
-fs.writeFileSync(stackFile, `config:\n  mail-lab:subnet: 10.248.0.0/24\n  mail-lab:greeting: hi there\n  mail-lab:marker: ${dir}/m\n`);
+fs.writeFileSync(
+  stackFile,
+  `config:\n  mail-lab:subnet: 10.248.0.0/24\n  mail-lab:greeting: hi there\n  mail-lab:marker: ${dir}/m\n`,
+);
 
 const script = (name: string, ...args: string[]) =>
   run(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", name), ...args], { cwd: ROOT });
 
-const containers = () => dockerLines(["ps", "-a", "--filter", `label=mail-lab.stack=${STACK}`, "--format", "{{.Names}} {{.State}}"]);
+const containers = () =>
+  dockerLines(["ps", "-a", "--filter", `label=mail-lab.stack=${STACK}`, "--format", "{{.Names}} {{.State}}"]);
 
 after(async () => {
   await destroyStack(STACK);

@@ -90,14 +90,16 @@ export async function plainValue(value: unknown, where = "outputs"): Promise<unk
 async function programOutputs(module: Record<string, unknown>): Promise<Record<string, unknown>> {
   // Importing a CommonJS module gives { default: module.exports, ...named exports }.
   const moduleExports = (
-    module["default"] !== null && typeof module["default"] === "object" && (module["default"] as { __esModule?: unknown }).__esModule
+    module["default"] !== null &&
+    typeof module["default"] === "object" &&
+    (module["default"] as { __esModule?: unknown }).__esModule
       ? module["default"]
       : module
   ) as Record<string, unknown>;
   const defaultExport = moduleExports["default"];
   const source =
     typeof defaultExport === "function"
-      ? ((await (defaultExport as () => unknown)()) as Record<string, unknown> | undefined) ?? {}
+      ? (((await (defaultExport as () => unknown)()) as Record<string, unknown> | undefined) ?? {})
       : Object.fromEntries(Object.entries(moduleExports).filter(([key]) => key !== "default" && key !== "__esModule"));
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(source)) {
@@ -124,7 +126,9 @@ export async function deployStack(stackFile: string, options: DeployOptions = {}
   }
   const program = path.resolve(options.program ?? DEFAULT_PROGRAM);
   if (importedPrograms.has(program)) {
-    throw new Error(`${program} was already run in this process (Node caches modules); deploy each stack in a fresh process`);
+    throw new Error(
+      `${program} was already run in this process (Node caches modules); deploy each stack in a fresh process`,
+    );
   }
 
   const leftovers = await destroyStack(stack, { log });
@@ -217,7 +221,10 @@ async function gone(container: string): Promise<boolean> {
 
 export async function destroyStack(stack: string, options: DestroyOptions = {}): Promise<string[]> {
   const log = options.log ?? (() => undefined);
-  const filters = Object.entries(stackLabels(stack)).flatMap(([label, value]) => ["--filter", `label=${label}=${value}`]);
+  const filters = Object.entries(stackLabels(stack)).flatMap(([label, value]) => [
+    "--filter",
+    `label=${label}=${value}`,
+  ]);
   const removed: string[] = [];
   const errors: string[] = [];
   const attempt = async (what: string, argv: string[]) => {
@@ -228,7 +235,12 @@ export async function destroyStack(stack: string, options: DestroyOptions = {}):
     } catch (error) {
       // Someone else (a teardown still running) got there first.
       if (error instanceof DockerError && /no such|not found/i.test(error.result.stderr)) return;
-      if (error instanceof DockerError && /already in progress/i.test(error.result.stderr) && (await gone(argv.at(-1) ?? ""))) return;
+      if (
+        error instanceof DockerError &&
+        /already in progress/i.test(error.result.stderr) &&
+        (await gone(argv.at(-1) ?? ""))
+      )
+        return;
       errors.push(`${what}: ${errorMessage(error)}`);
     }
   };
