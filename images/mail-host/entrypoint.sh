@@ -1,0 +1,163 @@
+#!/bin/bash
+# mail-lab mail host: common init, accounts, Sendmail and Dovecot config checks, then
+# busybox syslogd (Sendmail's log to stdout), `sendmail -bD` and `dovecot -F` in the foreground.
+# Any broken piece of configuration stops the start with the checking tool's message and a
+# non-zero exit; if one daemon dies later, the others are stopped and the container exits
+# non-zero, so that Docker's restart policy applies.
+set -euo pipefail
+
+users_file=/etc/mail-lab/users
+tls_dir=/etc/mail-lab/tls
+queue_interval=${QUEUE_INTERVAL:-1m}
+
+fail() {
+  printf 'mail-host: %s\n' "$1" >&2
+  if [ $# -gt 1 ]; then printf '%s\n' "$2" >&2; fi
+  exit 1
+}
+
+/usr/local/lib/mail-lab/lab-init.sh
+
+# Sendmail sleeps 60 s per attempt when its host name is unqualified ("WHO AM I?").
+fqdn=$(hostname -f 2>/dev/null || hostname)
+case $fqdn in
+  *.*) ;;
+  *) fail "host name \"$fqdn\" is not qualified: give the container its FQDN as hostname (e.g. mail.naver.com)" ;;
+esac
+
+[[ $queue_interval =~ ^([0-9]+[smhdw]?)+$ ]] \
+  || fail "QUEUE_INTERVAL=\"$queue_interval\" is not a sendmail queue interval such as 30s, 1m or 1h30m"
+
+# --- accounts ----------------------------------------------------------------------------
+# Lines `login:uid:hash` (sha512-crypt); `login:hash` lets useradd pick the uid. # comments.
+# Mailboxes may sit on a volume from an earlier container with other uids: chown every start.
+if [ -f "$users_file" ]; then
+  line_no=0
+  while IFS= read -r line || [ -n "$line" ]; do
+    line_no=$((line_no + 1))
+    case $line in '' | '#'*) continue ;; esac
+    IFS=: read -r login f2 f3 rest <<<"$line"
+    if [ -n "$f3" ]; then uid=$f2 hash=$f3; else uid='' hash=$f2; fi
+    [[ $login =~ ^[a-z_][a-z0-9_-]*$ ]] \
+      || fail "$users_file line $line_no: login \"$login\" is not a valid user name"
+    [[ -z $uid || $uid =~ ^[0-9]+$ ]] \
+      || fail "$users_file line $line_no: uid \"$uid\" of $login is not a number"
+    [[ -n $hash && -z $rest ]] \
+      || fail "$users_file line $line_no: expected login:uid:hash for $login"
+    if id -u "$login" >/dev/null 2>&1; then
+      args=(-p "$hash")
+      if [ -n "$uid" ] && [ "$(id -u "$login")" != "$uid" ]; then args+=(-u "$uid"); fi
+      out=$(usermod "${args[@]}" "$login" 2>&1) || fail "usermod $login failed:" "$out"
+    else
+      args=(-m -p "$hash" -s /usr/sbin/nologin)
+      if [ -n "$uid" ]; then args+=(-u "$uid"); fi
+      out=$(useradd "${args[@]}" "$login" 2>&1) || fail "useradd $login failed:" "$out"
+    fi
+    mailbox=/var/mail/$login
+    if [ ! -e "$mailbox" ]; then
+      install -m 0660 -o "$login" -g mail /dev/null "$mailbox"
+    else
+      chown "$login:mail" "$mailbox" && chmod 0660 "$mailbox"
+    fi
+  done < "$users_file"
+fi
+
+# --- TLS ---------------------------------------------------------------------------------
+# Sendmail refuses a key that others can read; Dovecot reads it as root before dropping privileges.
+if [ -d "$tls_dir" ]; then
+  chown root:root "$tls_dir" && chmod 0755 "$tls_dir"
+  for pem in cert.pem ca.pem; do
+    if [ -f "$tls_dir/$pem" ]; then chown root:root "$tls_dir/$pem" && chmod 0644 "$tls_dir/$pem"; fi
+  done
+  if [ -f "$tls_dir/key.pem" ]; then chown root:root "$tls_dir/key.pem" && chmod 0600 "$tls_dir/key.pem"; fi
+fi
+
+# --- Sendmail ----------------------------------------------------------------------------
+# Debian's owners and modes (see check_dirs in /etc/init.d/sendmail); the queue may be an
+# empty volume, and /run survives a restart with stale pid files.
+install -d -o smmta -g smmsp -m 2750 /var/spool/mqueue
+install -d -o smmsp -g smmsp -m 2770 /var/spool/mqueue-client
+chown smmta:smmsp /var/spool/mqueue && chmod 2750 /var/spool/mqueue
+install -d -o root -g smmta -m 2755 /run/sendmail
+install -d -o smmta -g smmsp -m 2755 /run/sendmail/mta
+install -d -o smmsp -g smmsp -m 2775 /run/sendmail/msp
+install -d -o root -g smmsp -m 2775 /run/sendmail/stampdir
+rm -f /run/sendmail/mta/sendmail.pid /run/dovecot/master.pid
+
+# Sendmail distrusts group- or world-writable config files.
+chmod go-w /etc/mail/sendmail.mc /etc/mail/local-host-names /etc/mail/access /etc/aliases 2>/dev/null || true
+
+# Plain m4 rather than Debian's `make -C /etc/mail`, which also runs sendmailconfig's helpers.
+# cf.m4 reports mistakes such as "FEATURE() should be before MAILER()" on stderr but exits 0.
+if ! m4_err=$(m4 /etc/mail/sendmail.mc 2>&1 >/etc/mail/sendmail.cf.new) || [[ $m4_err == *ERROR* ]]; then
+  rm -f /etc/mail/sendmail.cf.new
+  fail "m4 /etc/mail/sendmail.mc failed:" "$m4_err"
+fi
+if [ -n "$m4_err" ]; then printf 'mail-host: m4 /etc/mail/sendmail.mc warns:\n%s\n' "$m4_err" >&2; fi
+chmod 0644 /etc/mail/sendmail.cf.new
+mv /etc/mail/sendmail.cf.new /etc/mail/sendmail.cf
+
+# Sendmail reads the hashed maps only. access is required (Debian's mc uses access_db); the
+# others are built when someone added them.
+for map in access mailertable virtusertable genericstable domaintable authinfo; do
+  text=/etc/mail/$map
+  if [ "$map" != access ] && [ ! -f "$text" ]; then continue; fi
+  [ -f "$text" ] || fail "$text is missing"
+  # shellcheck disable=SC2094 # makemap reads the text and writes $text.db
+  out=$(makemap hash "$text" <"$text" 2>&1) || fail "makemap hash $text failed:" "$out"
+done
+
+# Address test mode on empty input reads the whole .cf and exits 70 on any bad line.
+if ! out=$(sendmail -bt </dev/null 2>&1); then
+  fail "sendmail rejects /etc/mail/sendmail.cf (built from sendmail.mc):" \
+    "$(grep -v -e '^ADDRESS TEST MODE' -e '^Enter <ruleset>' -e '^> *$' <<<"$out")"
+fi
+
+out=$(newaliases 2>&1) || fail "newaliases failed:" "$out"
+printf 'mail-host: %s\n' "$out"
+
+# --- Dovecot -----------------------------------------------------------------------------
+out=$(doveconf -n 2>&1 >/dev/null) || fail "/etc/dovecot/dovecot.conf does not pass \`doveconf -n\`:" "$out"
+
+# --- run ---------------------------------------------------------------------------------
+declare -A names=()
+stopping=0
+
+stop_all() {
+  local pid
+  for pid in "${!names[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait || true
+}
+
+on_signal() {
+  stopping=1
+  echo "mail-host: stopping" >&2
+  stop_all
+  exit 0
+}
+trap on_signal TERM INT
+
+# Sendmail logs only to syslog; busybox syslogd -O - writes every message to stdout.
+rm -f /dev/log
+busybox syslogd -n -O - &
+names[$!]=syslogd
+for _ in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
+[ -S /dev/log ] || fail "syslogd did not create /dev/log"
+
+# Full path: Sendmail re-executes itself from argv[0] on SIGHUP.
+/usr/sbin/sendmail -bD -q"$queue_interval" &
+names[$!]=sendmail
+dovecot -F &
+names[$!]=dovecot
+
+set +e
+wait -n
+status=$?
+if [ "$stopping" = 0 ]; then
+  for pid in "${!names[@]}"; do
+    if ! kill -0 "$pid" 2>/dev/null; then dead=${names[$pid]}; fi
+  done
+  echo "mail-host: ${dead:-a daemon} exited (status $status); stopping the others" >&2
+  stop_all
+  exit 1
+fi
