@@ -35,7 +35,7 @@ if [ -f "$users_file" ]; then
   line_no=0
   while IFS= read -r line || [ -n "$line" ]; do
     line_no=$((line_no + 1))
-    case $line in '' | '#'*) continue ;; esac
+    [[ $line =~ ^[[:space:]]*(#|$) ]] && continue
     IFS=: read -r login f2 f3 rest <<<"$line"
     if [ -n "$f3" ]; then uid=$f2 hash=$f3; else uid='' hash=$f2; fi
     [[ $login =~ ^[a-z_][a-z0-9_-]*$ ]] \
@@ -45,6 +45,9 @@ if [ -f "$users_file" ]; then
     [[ -n $hash && -z $rest ]] \
       || fail "$users_file line $line_no: expected login:uid:hash for $login"
     if id -u "$login" >/dev/null 2>&1; then
+      # Never hand a password to an account of the image itself (root, smmta, dovecot ...).
+      [ "$(id -u "$login")" -ge 1000 ] \
+        || fail "$users_file line $line_no: $login is a system account of the image; choose another login"
       args=(-p "$hash")
       if [ -n "$uid" ] && [ "$(id -u "$login")" != "$uid" ]; then args+=(-u "$uid"); fi
       out=$(usermod "${args[@]}" "$login" 2>&1) || fail "usermod $login failed:" "$out"
