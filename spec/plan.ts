@@ -135,10 +135,34 @@ const STACK_NAME = /^[a-z0-9]([a-z0-9_.-]*[a-z0-9])?$/;
  */
 export function resolvePlan(rawConfig: unknown, context: PlanContext): LabPlan {
   const parsed = labConfigSchema.safeParse(rawConfig, { reportInput: true });
-  if (!parsed.success) {
-    throw new ConfigError(problemsFromZod(labConfigSchema as z.ZodType, parsed.error.issues));
+  if (parsed.success) return buildPlan(parsed.data, context);
+  const problems = problemsFromZod(labConfigSchema as z.ZodType, parsed.error.issues);
+  // When misspelt keys are the only schema problems, the cross-field checks can still run on the
+  // config without them, so that a typo and, say, a clashing address are reported together.
+  if (parsed.error.issues.every((issue) => issue.code === "unrecognized_keys")) {
+    const withoutUnknownKeys = labConfigSchema.safeParse(dropKeys(rawConfig, parsed.error.issues));
+    if (withoutUnknownKeys.success) {
+      try {
+        buildPlan(withoutUnknownKeys.data, context);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        problems.push(...error.problems);
+      }
+    }
   }
-  return buildPlan(parsed.data, context);
+  throw new ConfigError(problems);
+}
+
+/** A copy of `value` without the keys that zod reported as unrecognized. */
+function dropKeys(value: unknown, issues: readonly z.core.$ZodIssue[]): unknown {
+  const copy = structuredClone(value);
+  for (const issue of issues) {
+    if (issue.code !== "unrecognized_keys") continue;
+    let target: unknown = copy;
+    for (const segment of issue.path) target = (target as Record<PropertyKey, unknown>)[segment as string];
+    for (const key of issue.keys) delete (target as Record<string, unknown>)[key];
+  }
+  return copy;
 }
 
 /** Cross-field validation and resolution of config that already passed the schema. */

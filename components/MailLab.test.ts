@@ -1,0 +1,210 @@
+/**
+ * Mock unit tests of the components (no Docker): the program runs under Pulumi's mocks in a
+ * child process, and these tests assert on the inputs it gave each resource.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { PATHS } from "../render/files";
+
+const root = path.join(__dirname, "..");
+
+interface Registered {
+  type: string;
+  name: string;
+  inputs: Record<string, any>;
+}
+
+function runProgram(stackFile: string): { registered: Registered[]; outputs?: Record<string, any>; error?: string } {
+  const stdout = execFileSync(process.execPath, ["--import", "tsx", path.join(root, "test", "mock-run.ts"), stackFile], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, PULUMI_CONFIG: undefined },
+  });
+  return JSON.parse(stdout);
+}
+
+const labelsOf = (inputs: Record<string, any>) =>
+  Object.fromEntries((inputs.labels as { label: string; value: string }[]).map(({ label, value }) => [label, value]));
+
+describe("the dev stack under mocks", () => {
+  const run = runProgram(path.join(root, "stacks", "Pulumi.dev.yaml"));
+  const ofType = (type: string) => run.registered.filter((resource) => resource.type === `docker:index/${type}`);
+  const containers = ofType("container:Container");
+  const containerNamed = (name: string) => containers.find((resource) => resource.inputs.name === name)!;
+
+  it("deploys without error", () => assert.equal(run.error, undefined));
+
+  it("creates one network with the subnet and gateway", () => {
+    const [network, ...others] = ofType("network:Network");
+    assert.equal(others.length, 0);
+    assert.equal(network!.inputs.name, "mail-lab-dev-net");
+    assert.deepEqual(network!.inputs.ipamConfigs, [{ subnet: "10.0.2.0/24", gateway: "10.0.2.1" }]);
+    assert.deepEqual(labelsOf(network!.inputs), {
+      "mail-lab.project": "mail-lab",
+      "mail-lab.stack": "dev",
+      "mail-lab.role": "network",
+    });
+  });
+
+  it("builds one image per role from images/, rebuilt only when the folder changes", () => {
+    const images = ofType("remoteImage:RemoteImage");
+    assert.deepEqual(images.map((image) => image.inputs.name).sort(), [
+      "mail-lab-dev-client:lab",
+      "mail-lab-dev-mail-host:lab",
+      "mail-lab-dev-name-server:lab",
+    ]);
+    for (const image of images) {
+      assert.equal(image.inputs.build.context, path.join(root, "images"));
+      assert.match(image.inputs.build.dockerfile, /^(name-server|mail-host|client)\/Dockerfile$/);
+      assert.equal(image.inputs.build.buildArgs.BASE_IMAGE, "debian:bookworm-slim");
+      assert.match(image.inputs.triggers.contentHash, /^[0-9a-f]{64}$/);
+      assert.equal(image.inputs.build.label["mail-lab.stack"], "dev");
+    }
+  });
+
+  it("gives every host its fixed address, FQDN hostname and the lab's name server", () => {
+    const expected: [string, string, string, string][] = [
+      ["mail-lab-dev-ns", "ns.naver.com", "10.0.2.53", "name-server"],
+      ["mail-lab-dev-mail-naver-com", "mail.naver.com", "10.0.2.100", "mail-host"],
+      ["mail-lab-dev-mail-daum-net", "mail.daum.net", "10.0.2.200", "mail-host"],
+      ["mail-lab-dev-lee-pc", "lee-pc.naver.com", "10.0.2.10", "client"],
+      ["mail-lab-dev-kim-pc", "kim-pc.daum.net", "10.0.2.11", "client"],
+    ];
+    assert.equal(containers.length, expected.length);
+    for (const [name, hostname, address, role] of expected) {
+      const { inputs } = containerNamed(name);
+      assert.equal(inputs.hostname, hostname);
+      assert.deepEqual(inputs.networksAdvanced, [{ name: "mail-lab-dev-net", ipv4Address: address }]);
+      assert.deepEqual(inputs.dns, ["10.0.2.53"]);
+      assert.equal(inputs.restart, "unless-stopped");
+      assert.equal(inputs.wait, true);
+      assert.deepEqual(inputs.healthcheck.tests, ["CMD-SHELL", "/usr/local/bin/healthcheck"]);
+      assert.equal(inputs.image, `sha256:mock-dev-${role}-image`);
+      const labels = labelsOf(inputs);
+      assert.equal(labels["mail-lab.project"], "mail-lab");
+      assert.equal(labels["mail-lab.stack"], "dev");
+      assert.equal(labels["mail-lab.role"], role);
+    }
+    assert.equal(labelsOf(containerNamed("mail-lab-dev-mail-daum-net").inputs)["mail-lab.domain"], "daum.net");
+    assert.equal(labelsOf(containerNamed("mail-lab-dev-lee-pc").inputs)["mail-lab.domain"], undefined);
+  });
+
+  it("uploads each role's rendered config, TLS material and CA", () => {
+    const paths = (name: string) => (containerNamed(name).inputs.uploads as { file: string }[]).map((upload) => upload.file).sort();
+    assert.deepEqual(paths("mail-lab-dev-ns"), [
+      PATHS.namedConf,
+      "/etc/bind/zones/db.2.0.10.in-addr.arpa",
+      "/etc/bind/zones/db.daum.net",
+      "/etc/bind/zones/db.naver.com",
+      PATHS.resolvConf,
+      PATHS.caTrust,
+    ].sort());
+    assert.deepEqual(paths("mail-lab-dev-mail-naver-com"), [
+      PATHS.access,
+      PATHS.aliases,
+      PATHS.caTrust,
+      PATHS.dovecotConf,
+      PATHS.localHostNames,
+      PATHS.resolvConf,
+      PATHS.sendmailMc,
+      PATHS.tlsCa,
+      PATHS.tlsCert,
+      PATHS.tlsKey,
+      PATHS.users,
+    ].sort());
+    assert.deepEqual(paths("mail-lab-dev-lee-pc"), [PATHS.caTrust, PATHS.muttrc, PATHS.resolvConf, PATHS.swaksrc].sort());
+
+    const uploads = containerNamed("mail-lab-dev-mail-naver-com").inputs.uploads as Record<string, any>[];
+    const users = uploads.find((upload) => upload.file === PATHS.users)!;
+    assert.equal(users.permissions, "0600");
+    assert.match(users.content, /^lee:2000:\$6\$/m);
+    assert.doesNotMatch(users.content, /:lee$/m, "no plaintext password in the users file");
+    assert.equal(uploads.find((upload) => upload.file === PATHS.tlsKey)!.permissions, "0600");
+    const mc = uploads.find((upload) => upload.file === PATHS.sendmailMc)!;
+    assert.match(mc.content, /confMAX_MESSAGE_SIZE/);
+  });
+
+  it("keeps each mail host's mail, queue and homes on named volumes", () => {
+    const volumes = ofType("volume:Volume").map((volume) => volume.inputs.name).sort();
+    assert.deepEqual(volumes, [
+      "mail-lab-dev-mail-daum-net-home",
+      "mail-lab-dev-mail-daum-net-mail",
+      "mail-lab-dev-mail-daum-net-queue",
+      "mail-lab-dev-mail-naver-com-home",
+      "mail-lab-dev-mail-naver-com-mail",
+      "mail-lab-dev-mail-naver-com-queue",
+    ]);
+    assert.deepEqual(
+      (containerNamed("mail-lab-dev-mail-naver-com").inputs.volumes as Record<string, string>[]).map((volume) => [
+        volume.volumeName,
+        volume.containerPath,
+      ]),
+      [
+        ["mail-lab-dev-mail-naver-com-mail", "/var/mail"],
+        ["mail-lab-dev-mail-naver-com-queue", "/var/spool/mqueue"],
+        ["mail-lab-dev-mail-naver-com-home", "/home"],
+      ],
+    );
+  });
+
+  it("issues a CA once and a certificate per mail host, without logging the keys", () => {
+    const commands = run.registered.filter((resource) => resource.type === "command:local:Command");
+    assert.deepEqual(commands.map((command) => command.name).sort(), [
+      "dev-ca-ca",
+      "dev-mail-daum-net-certificate",
+      "dev-mail-naver-com-certificate",
+    ]);
+    for (const command of commands) assert.equal(command.inputs.logging, "stderr");
+    const naver = commands.find((command) => command.name === "dev-mail-naver-com-certificate")!;
+    assert.equal(naver.inputs.environment.HOST_FQDN, "mail.naver.com");
+    assert.equal(naver.inputs.environment.HOST_ADDRESS, "10.0.2.100");
+  });
+
+  it("exports the stack outputs the README documents", () => {
+    assert.deepEqual(run.outputs!.network, { name: "mail-lab-dev-net", subnet: "10.0.2.0/24" });
+    assert.deepEqual(run.outputs!.nameServer, { container: "mail-lab-dev-ns", address: "10.0.2.53" });
+    assert.deepEqual(run.outputs!.mailHosts, {
+      "naver.com": { container: "mail-lab-dev-mail-naver-com", fqdn: "mail.naver.com", address: "10.0.2.100" },
+      "daum.net": { container: "mail-lab-dev-mail-daum-net", fqdn: "mail.daum.net", address: "10.0.2.200" },
+    });
+    assert.deepEqual(run.outputs!.clients, {
+      "lee-pc": { container: "mail-lab-dev-lee-pc", address: "10.0.2.10", email: "lee@naver.com" },
+      "kim-pc": { container: "mail-lab-dev-kim-pc", address: "10.0.2.11", email: "kim@daum.net" },
+    });
+    assert.match(run.outputs!.caCertificate, /^-----BEGIN CERTIFICATE-----/);
+  });
+
+  it("gives identical resource inputs on a second run, so a second pulumi up is a no-op", () => {
+    assert.deepEqual(runProgram(path.join(root, "stacks", "Pulumi.dev.yaml")).registered, run.registered);
+  });
+});
+
+describe("bad config under mocks", () => {
+  it("fails with every problem before registering any resource", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mail-lab-mock-"));
+    try {
+      const stackFile = path.join(dir, "Pulumi.broken.yaml");
+      fs.writeFileSync(
+        stackFile,
+        fs
+          .readFileSync(path.join(root, "stacks", "Pulumi.dev.yaml"), "utf8")
+          .replace("address: 10.0.2.200", "address: 10.0.3.200")
+          .replace("maxMessageSize: 10MB", "maxMesageSize: 10MB"),
+      );
+      const run = runProgram(stackFile);
+      assert.match(run.error ?? "", /mail-lab:domains\[1\]\.mailHost\.address: "10\.0\.3\.200" is outside the subnet/s);
+      assert.match(run.error ?? "", /did you mean `maxMessageSize`/);
+      assert.deepEqual(
+        run.registered.filter((resource) => !resource.type.startsWith("mail-lab:")),
+        [],
+        "no resource may be created from a bad config",
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,156 @@
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { LabPlan } from "../spec/plan";
+import { CertificateAuthority } from "./CertificateAuthority";
+import { asLabelList, type LabRole, labLabels } from "./container-defaults";
+import { MailClient } from "./MailClient";
+import { MailHost } from "./MailHost";
+import { NameServer } from "./NameServer";
+
+/** Arguments of a whole lab. */
+export interface MailLabArgs {
+  /** The resolved, validated plan (spec/plan.ts `resolvePlan`). */
+  plan: LabPlan;
+  /** Build context holding `<role>/Dockerfile` and `common/`. Default: this repository's images/. */
+  imagesDir?: string;
+}
+
+export const ROLES: readonly LabRole[] = ["name-server", "mail-host", "client"];
+
+/**
+ * Digest of the files an image is built from (its role folder and common/), so an image is
+ * rebuilt exactly when those files change and not on every `pulumi up`.
+ */
+export function imageContentHash(imagesDir: string, role: LabRole): string {
+  const hash = crypto.createHash("sha256");
+  const walk = (relative: string): void => {
+    const absolute = path.join(imagesDir, relative);
+    if (!fs.existsSync(absolute)) return;
+    for (const entry of fs.readdirSync(absolute, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const child = path.posix.join(relative, entry.name);
+      if (entry.isDirectory()) walk(child);
+      else if (entry.isFile()) {
+        hash.update(`${child}\0`);
+        hash.update(fs.readFileSync(path.join(imagesDir, child)));
+        hash.update(`\0${fs.statSync(path.join(imagesDir, child)).mode & 0o111 ? "x" : "-"}\0`);
+      }
+    }
+  };
+  walk(role);
+  walk("common");
+  return hash.digest("hex");
+}
+
+/** Stack outputs: what `pulumi stack output --json` shows. */
+export interface MailLabOutputs {
+  network: { name: string; subnet: string };
+  nameServer: { container: string; address: string };
+  mailHosts: Record<string, { container: string; fqdn: string; address: string }>;
+  clients: Record<string, { container: string; address: string; email: string }>;
+  caCertificate: string;
+}
+
+/**
+ * The whole lab: network, images, CA, then the name server, the mail hosts once it answers,
+ * and the clients once their mail hosts serve.
+ */
+export class MailLab extends pulumi.ComponentResource {
+  public readonly network: docker.Network;
+  public readonly certificateAuthority: CertificateAuthority;
+  public readonly nameServer: NameServer;
+  public readonly mailHosts: MailHost[];
+  public readonly clients: MailClient[];
+  /** Everything the stack exports. */
+  public readonly outputs: pulumi.Output<MailLabOutputs>;
+
+  constructor(name: string, args: MailLabArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mail-lab:index:MailLab", name, {}, opts);
+    const { plan } = args;
+    const imagesDir = args.imagesDir ?? path.join(__dirname, "..", "images");
+
+    this.network = new docker.Network(
+      `${name}-network`,
+      {
+        name: plan.network.name,
+        driver: "bridge",
+        ipamConfigs: [{ subnet: plan.network.subnet, gateway: plan.network.gateway }],
+        labels: asLabelList(labLabels(plan, "network")),
+      },
+      { parent: this },
+    );
+
+    const images = Object.fromEntries(
+      ROLES.map((role) => [
+        role,
+        new docker.RemoteImage(
+          `${name}-${role}-image`,
+          {
+            name: `${plan.namePrefix}-${role}:lab`,
+            build: {
+              context: imagesDir,
+              dockerfile: `${role}/Dockerfile`,
+              buildArgs: { BASE_IMAGE: plan.baseImage },
+              label: labLabels(plan, role),
+            },
+            triggers: { contentHash: imageContentHash(imagesDir, role), baseImage: plan.baseImage },
+            keepLocally: false,
+          },
+          { parent: this },
+        ),
+      ]),
+    ) as Record<LabRole, docker.RemoteImage>;
+
+    this.certificateAuthority = new CertificateAuthority(
+      `${name}-ca`,
+      { commonName: `mail-lab ${plan.stack} CA` },
+      { parent: this },
+    );
+
+    this.nameServer = new NameServer(
+      `${name}-${plan.nameServer.key}`,
+      { plan, network: this.network, image: images["name-server"], caCertificate: this.certificateAuthority.certificate },
+      { parent: this },
+    );
+
+    // Mail hosts resolve MX records at start-up, so they start after the name server is healthy.
+    this.mailHosts = plan.mailHosts.map(
+      (host) =>
+        new MailHost(
+          `${name}-${host.key}`,
+          { plan, host, network: this.network, image: images["mail-host"], certificateAuthority: this.certificateAuthority },
+          { parent: this, dependsOn: [this.nameServer.container] },
+        ),
+    );
+
+    this.clients = plan.clients.map((client) => {
+      const mailHost = this.mailHosts[plan.mailHosts.findIndex((host) => host.fqdn === client.mailHostFqdn)]!;
+      return new MailClient(
+        `${name}-${client.key}`,
+        { plan, client, network: this.network, image: images.client, caCertificate: this.certificateAuthority.certificate },
+        { parent: this, dependsOn: [mailHost.container] },
+      );
+    });
+
+    this.outputs = pulumi.output({
+      network: { name: this.network.name, subnet: plan.network.subnet },
+      nameServer: { container: this.nameServer.containerName, address: this.nameServer.address },
+      mailHosts: Object.fromEntries(
+        this.mailHosts.map((mailHost, index) => [
+          plan.mailHosts[index]!.domain,
+          { container: mailHost.containerName, fqdn: mailHost.fqdn, address: mailHost.address },
+        ]),
+      ),
+      clients: Object.fromEntries(
+        this.clients.map((client, index) => [
+          plan.clients[index]!.key,
+          { container: client.containerName, address: client.address, email: client.email },
+        ]),
+      ),
+      caCertificate: this.certificateAuthority.certificate,
+    });
+    this.registerOutputs({ outputs: this.outputs });
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * mail-lab: `pulumi up` creates the lab described by the stack's `mail-lab:` config.
+ *
+ * The config is validated and resolved into a plan before any resource is declared, so a
+ * mistake fails with every problem listed at once and nothing half-created.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { MailLab } from "./components/MailLab";
+import { ConfigError } from "./spec/errors";
+import { configFromEngine } from "./spec/load";
+import { resolvePlan } from "./spec/plan";
+
+function planFromStackConfig() {
+  try {
+    return resolvePlan(configFromEngine(pulumi.runtime.allConfig()), {
+      project: pulumi.getProject(),
+      stack: pulumi.getStack(),
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      // A RunError prints the message alone, without a stack trace that would bury it.
+      throw new pulumi.RunError(error.message);
+    }
+    throw error;
+  }
+}
+
+const lab = new MailLab(pulumi.getStack(), { plan: planFromStackConfig() });
+
+export const network = lab.outputs.network;
+export const nameServer = lab.outputs.nameServer;
+export const mailHosts = lab.outputs.mailHosts;
+export const clients = lab.outputs.clients;
+export const caCertificate = lab.outputs.caCertificate;

@@ -1,0 +1,42 @@
+/**
+ * Every file each lab host gets, from the plan. Components upload these; `npm run render` writes
+ * them to disk; the golden test pins them. TLS material is not here: it comes from the stack's CA.
+ */
+import type { LabPlan, PlannedHost } from "../spec/plan";
+import { renderNameServerFiles } from "./bind";
+import { renderClientFiles } from "./client";
+import { renderDovecotFiles } from "./dovecot";
+import type { RenderedFile } from "./files";
+import { renderResolvFile } from "./resolv";
+import { renderSendmailFiles } from "./sendmail";
+
+export type { RenderedFile } from "./files";
+
+/** The files of one host, in a stable order. */
+export function renderHostFiles(plan: LabPlan, host: PlannedHost): RenderedFile[] {
+  const files = ((): RenderedFile[] => {
+    switch (host.role) {
+      case "name-server":
+        return renderNameServerFiles(plan);
+      case "mail-host": {
+        const mailHost = plan.mailHosts.find((candidate) => candidate.key === host.key)!;
+        // renderDovecotFiles includes the users file: Dovecot authenticates against those accounts.
+        return [...renderSendmailFiles(plan, mailHost), ...renderDovecotFiles(plan, mailHost)];
+      }
+      case "client": {
+        const client = plan.clients.find((candidate) => candidate.key === host.key)!;
+        return renderClientFiles(plan, client);
+      }
+      default: {
+        const unknown: never = host.role;
+        throw new Error(`no renderer for role ${String(unknown)}`);
+      }
+    }
+  })();
+  return [...files, renderResolvFile(plan, host)];
+}
+
+/** Every host's files, name server first. */
+export function renderLab(plan: LabPlan): { host: PlannedHost; files: RenderedFile[] }[] {
+  return [plan.nameServer, ...plan.mailHosts, ...plan.clients].map((host) => ({ host, files: renderHostFiles(plan, host) }));
+}
