@@ -19,11 +19,15 @@ interface Registered {
 }
 
 function runProgram(stackFile: string): { registered: Registered[]; outputs?: Record<string, any>; error?: string } {
-  const stdout = execFileSync(process.execPath, ["--import", "tsx", path.join(root, "test", "mock-run.ts"), stackFile], {
-    cwd: root,
-    encoding: "utf8",
-    env: { ...process.env, PULUMI_CONFIG: undefined },
-  });
+  const stdout = execFileSync(
+    process.execPath,
+    ["--import", "tsx", path.join(root, "test", "mock-run.ts"), stackFile],
+    {
+      cwd: root,
+      encoding: "utf8",
+      env: { ...process.env, PULUMI_CONFIG: undefined },
+    },
+  );
   return JSON.parse(stdout);
 }
 
@@ -94,29 +98,39 @@ describe("the dev stack under mocks", () => {
   });
 
   it("uploads each role's rendered config, TLS material and CA", () => {
-    const paths = (name: string) => (containerNamed(name).inputs.uploads as { file: string }[]).map((upload) => upload.file).sort();
-    assert.deepEqual(paths("mail-lab-dev-ns"), [
-      PATHS.namedConf,
-      "/etc/bind/zones/db.2.0.10.in-addr.arpa",
-      "/etc/bind/zones/db.daum.net",
-      "/etc/bind/zones/db.naver.com",
-      PATHS.resolvConf,
-      PATHS.caTrust,
-    ].sort());
-    assert.deepEqual(paths("mail-lab-dev-mail-naver-com"), [
-      PATHS.access,
-      PATHS.aliases,
-      PATHS.caTrust,
-      PATHS.dovecotConf,
-      PATHS.localHostNames,
-      PATHS.resolvConf,
-      PATHS.sendmailMc,
-      PATHS.tlsCa,
-      PATHS.tlsCert,
-      PATHS.tlsKey,
-      PATHS.users,
-    ].sort());
-    assert.deepEqual(paths("mail-lab-dev-lee-pc"), [PATHS.caTrust, PATHS.muttrc, PATHS.resolvConf, PATHS.swaksrc].sort());
+    const paths = (name: string) =>
+      (containerNamed(name).inputs.uploads as { file: string }[]).map((upload) => upload.file).sort();
+    assert.deepEqual(
+      paths("mail-lab-dev-ns"),
+      [
+        PATHS.namedConf,
+        "/etc/bind/zones/db.2.0.10.in-addr.arpa",
+        "/etc/bind/zones/db.daum.net",
+        "/etc/bind/zones/db.naver.com",
+        PATHS.resolvConf,
+        PATHS.caTrust,
+      ].sort(),
+    );
+    assert.deepEqual(
+      paths("mail-lab-dev-mail-naver-com"),
+      [
+        PATHS.access,
+        PATHS.aliases,
+        PATHS.caTrust,
+        PATHS.dovecotConf,
+        PATHS.localHostNames,
+        PATHS.resolvConf,
+        PATHS.sendmailMc,
+        PATHS.tlsCa,
+        PATHS.tlsCert,
+        PATHS.tlsKey,
+        PATHS.users,
+      ].sort(),
+    );
+    assert.deepEqual(
+      paths("mail-lab-dev-lee-pc"),
+      [PATHS.caTrust, PATHS.muttrc, PATHS.resolvConf, PATHS.swaksrc].sort(),
+    );
 
     const uploads = containerNamed("mail-lab-dev-mail-naver-com").inputs.uploads as Record<string, any>[];
     const users = uploads.find((upload) => upload.file === PATHS.users)!;
@@ -129,7 +143,9 @@ describe("the dev stack under mocks", () => {
   });
 
   it("keeps each mail host's mail, queue and homes on named volumes", () => {
-    const volumes = ofType("volume:Volume").map((volume) => volume.inputs.name).sort();
+    const volumes = ofType("volume:Volume")
+      .map((volume) => volume.inputs.name)
+      .sort();
     assert.deepEqual(volumes, [
       "mail-lab-dev-mail-daum-net-home",
       "mail-lab-dev-mail-daum-net-mail",

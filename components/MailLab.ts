@@ -29,7 +29,9 @@ export function imageContentHash(imagesDir: string, role: LabRole): string {
   const walk = (relative: string): void => {
     const absolute = path.join(imagesDir, relative);
     if (!fs.existsSync(absolute)) return;
-    for (const entry of fs.readdirSync(absolute, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const entry of fs
+      .readdirSync(absolute, { withFileTypes: true })
+      .sort((a, b) => a.name.localeCompare(b.name))) {
       const child = path.posix.join(relative, entry.name);
       if (entry.isDirectory()) walk(child);
       else if (entry.isFile()) {
@@ -111,7 +113,12 @@ export class MailLab extends pulumi.ComponentResource {
 
     this.nameServer = new NameServer(
       `${name}-${plan.nameServer.key}`,
-      { plan, network: this.network, image: images["name-server"], caCertificate: this.certificateAuthority.certificate },
+      {
+        plan,
+        network: this.network,
+        image: images["name-server"],
+        caCertificate: this.certificateAuthority.certificate,
+      },
       { parent: this },
     );
 
@@ -120,7 +127,13 @@ export class MailLab extends pulumi.ComponentResource {
       (host) =>
         new MailHost(
           `${name}-${host.key}`,
-          { plan, host, network: this.network, image: images["mail-host"], certificateAuthority: this.certificateAuthority },
+          {
+            plan,
+            host,
+            network: this.network,
+            image: images["mail-host"],
+            certificateAuthority: this.certificateAuthority,
+          },
           { parent: this, dependsOn: [this.nameServer.container] },
         ),
     );
@@ -129,7 +142,13 @@ export class MailLab extends pulumi.ComponentResource {
       const mailHost = this.mailHosts[plan.mailHosts.findIndex((host) => host.fqdn === client.mailHostFqdn)]!;
       return new MailClient(
         `${name}-${client.key}`,
-        { plan, client, network: this.network, image: images.client, caCertificate: this.certificateAuthority.certificate },
+        {
+          plan,
+          client,
+          network: this.network,
+          image: images.client,
+          caCertificate: this.certificateAuthority.certificate,
+        },
         { parent: this, dependsOn: [mailHost.container] },
       );
     });

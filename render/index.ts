@@ -38,5 +38,8 @@ export function renderHostFiles(plan: LabPlan, host: PlannedHost): RenderedFile[
 
 /** Every host's files, name server first. */
 export function renderLab(plan: LabPlan): { host: PlannedHost; files: RenderedFile[] }[] {
-  return [plan.nameServer, ...plan.mailHosts, ...plan.clients].map((host) => ({ host, files: renderHostFiles(plan, host) }));
+  return [plan.nameServer, ...plan.mailHosts, ...plan.clients].map((host) => ({
+    host,
+    files: renderHostFiles(plan, host),
+  }));
 }

@@ -24,10 +24,14 @@ function main(argv: string[]): number {
     const plan = resolvePlan(withEncryptedStandIns(file.config), { project: "mail-lab", stack: file.stack });
     const rows = allHosts(plan).map((host) => [host.role, host.fqdn, host.address, host.containerName]);
     const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column]!.length)));
-    console.log(`stack ${plan.stack}: network ${plan.network.name} ${plan.network.subnet} (gateway ${plan.network.gateway})`);
+    console.log(
+      `stack ${plan.stack}: network ${plan.network.name} ${plan.network.subnet} (gateway ${plan.network.gateway})`,
+    );
     for (const row of rows) console.log(`  ${row.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join("  ")}`);
     for (const mailHost of plan.mailHosts) {
-      console.log(`  MX ${mailHost.domain} -> 10 ${mailHost.fqdn} (users: ${mailHost.users.map((user) => user.login).join(", ") || "none"})`);
+      console.log(
+        `  MX ${mailHost.domain} -> 10 ${mailHost.fqdn} (users: ${mailHost.users.map((user) => user.login).join(", ") || "none"})`,
+      );
     }
     if (file.encryptedKeys.length > 0) console.log(`  encrypted (not checked here): ${file.encryptedKeys.join(", ")}`);
     console.log("config OK");

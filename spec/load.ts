@@ -96,6 +96,9 @@ export function configFromEngine(allConfig: Record<string, string>): Record<stri
 /** The inverse of `configFromEngine`: what `PULUMI_CONFIG` holds for a stack file's config. */
 export function engineConfigOf(config: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(config).map(([key, value]) => [`${PROJECT}:${key}`, typeof value === "string" ? value : JSON.stringify(value)]),
+    Object.entries(config).map(([key, value]) => [
+      `${PROJECT}:${key}`,
+      typeof value === "string" ? value : JSON.stringify(value),
+    ]),
   );
 }

@@ -80,7 +80,9 @@ describe("the dev stack's plan", () => {
     const reverse = plan.zones.find((zone) => zone.kind === "reverse")!;
     assert.equal(reverse.name, "2.0.10.in-addr.arpa");
     assert.deepEqual(
-      reverse.records.filter((record) => record.type === "PTR").map((record) => [record.owner, "target" in record && record.target]),
+      reverse.records
+        .filter((record) => record.type === "PTR")
+        .map((record) => [record.owner, "target" in record && record.target]),
       [
         ["10", "lee-pc.naver.com"],
         ["11", "kim-pc.daum.net"],
@@ -165,7 +167,10 @@ describe("a /20 subnet", () => {
 describe("defaults", () => {
   it("keeps the smallest config short", () => {
     const plan = resolvePlan(
-      { network: { subnet: "192.168.77.0/24" }, domains: [{ name: "example.org", mailHost: { address: "192.168.77.25" } }] },
+      {
+        network: { subnet: "192.168.77.0/24" },
+        domains: [{ name: "example.org", mailHost: { address: "192.168.77.25" } }],
+      },
       { project: "mail-lab", stack: "tiny" },
     );
     assert.equal(plan.network.gateway, "192.168.77.1");
@@ -224,14 +229,18 @@ const badConfigs: { name: string; edit: (config: Record<string, any>) => void; e
     edit: (c) => {
       c.network.subnet = "10.0.2.7/24";
     },
-    expect: [/mail-lab:network\.subnet: "10\.0\.2\.7\/24" has host bits set; the network address for \/24 is 10\.0\.2\.0\/24/],
+    expect: [
+      /mail-lab:network\.subnet: "10\.0\.2\.7\/24" has host bits set; the network address for \/24 is 10\.0\.2\.0\/24/,
+    ],
   },
   {
     name: "mail host outside the subnet",
     edit: (c) => {
       c.domains[1].mailHost.address = "10.0.3.200";
     },
-    expect: [/mail-lab:domains\[1\]\.mailHost\.address: "10\.0\.3\.200" is outside the subnet 10\.0\.2\.0\/24; use an address from 10\.0\.2\.2 to 10\.0\.2\.254/],
+    expect: [
+      /mail-lab:domains\[1\]\.mailHost\.address: "10\.0\.3\.200" is outside the subnet 10\.0\.2\.0\/24; use an address from 10\.0\.2\.2 to 10\.0\.2\.254/,
+    ],
   },
   {
     name: "network address",
@@ -259,7 +268,9 @@ const badConfigs: { name: string; edit: (config: Record<string, any>) => void; e
     edit: (c) => {
       c.domains[1].mailHost.address = "10.0.2.100";
     },
-    expect: [/mail-lab:domains\[1\]\.mailHost\.address: "10\.0\.2\.100" is already the address of the mail host mail\.naver\.com/],
+    expect: [
+      /mail-lab:domains\[1\]\.mailHost\.address: "10\.0\.2\.100" is already the address of the mail host mail\.naver\.com/,
+    ],
   },
   {
     name: "not an IPv4 address",
@@ -357,7 +368,9 @@ const badConfigs: { name: string; edit: (config: Record<string, any>) => void; e
     edit: (c) => {
       c.clients[0].user = "lee@nate.com";
     },
-    expect: [/mail-lab:clients\[0\]\.user: "lee@nate\.com" names domain nate\.com, which is not in mail-lab:domains \(naver\.com, daum\.net\)/],
+    expect: [
+      /mail-lab:clients\[0\]\.user: "lee@nate\.com" names domain nate\.com, which is not in mail-lab:domains \(naver\.com, daum\.net\)/,
+    ],
   },
   {
     name: "client user not an address",
@@ -427,7 +440,9 @@ const badConfigs: { name: string; edit: (config: Record<string, any>) => void; e
     edit: (c) => {
       c.domains[1].maxMessageSize = "10 megs";
     },
-    expect: [/mail-lab:domains\[1\]\.maxMessageSize: "10 megs" is not a positive message size; write a whole number of bytes or a size such as "10MB"/],
+    expect: [
+      /mail-lab:domains\[1\]\.maxMessageSize: "10 megs" is not a positive message size; write a whole number of bytes or a size such as "10MB"/,
+    ],
   },
   {
     name: "no domains",
@@ -498,7 +513,10 @@ describe("bad config: each problem is named, quoted and explained", () => {
       assert.fail("accepted");
     } catch (error) {
       assert.ok(error instanceof ConfigError);
-      assert.match(error.message, /^The mail-lab stack config has 1 problem:\n {2}- mail-lab:domains\[0\]\.mailHost\.address/);
+      assert.match(
+        error.message,
+        /^The mail-lab stack config has 1 problem:\n {2}- mail-lab:domains\[0\]\.mailHost\.address/,
+      );
     }
   });
 });

@@ -38,7 +38,12 @@ export interface PlannedHost {
 export interface NameServerPlan extends PlannedHost {
   readonly role: "name-server";
   readonly ttl: string;
-  readonly soa: { readonly refresh: string; readonly retry: string; readonly expire: string; readonly negativeTtl: string };
+  readonly soa: {
+    readonly refresh: string;
+    readonly retry: string;
+    readonly expire: string;
+    readonly negativeTtl: string;
+  };
 }
 
 export interface MailUserPlan {
@@ -119,9 +124,36 @@ export interface PlanContext {
  * Sendmail's aliases reserve; a lab user with one of these names would take over a system account.
  */
 export const RESERVED_LOGINS = new Set([
-  "root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp", "proxy",
-  "www-data", "backup", "list", "irc", "gnats", "nobody", "bind", "smmta", "smmsp", "dovecot",
-  "dovenull", "syslog", "messagebus", "postmaster", "abuse", "mailer-daemon", "hostmaster", "webmaster",
+  "root",
+  "daemon",
+  "bin",
+  "sys",
+  "sync",
+  "games",
+  "man",
+  "lp",
+  "mail",
+  "news",
+  "uucp",
+  "proxy",
+  "www-data",
+  "backup",
+  "list",
+  "irc",
+  "gnats",
+  "nobody",
+  "bind",
+  "smmta",
+  "smmsp",
+  "dovecot",
+  "dovenull",
+  "syslog",
+  "messagebus",
+  "postmaster",
+  "abuse",
+  "mailer-daemon",
+  "hostmaster",
+  "webmaster",
 ]);
 
 /** First address handed to clients without an explicit one, as an offset from the network address. */
@@ -170,7 +202,10 @@ export function buildPlan(config: LabConfig, context: PlanContext): LabPlan {
   const problems: ConfigProblem[] = [];
   const stack = context.stack.toLowerCase().replace(/[^a-z0-9_.-]/g, "-");
   if (!STACK_NAME.test(stack)) {
-    problems.push({ path: [], message: `stack name ${JSON.stringify(context.stack)} cannot be used in Docker names; use letters, digits, -, _ or .` });
+    problems.push({
+      path: [],
+      message: `stack name ${JSON.stringify(context.stack)} cannot be used in Docker names; use letters, digits, -, _ or .`,
+    });
   }
   const namePrefix = `${context.project}-${stack}`;
   const subnet = parseCidr(config.network.subnet) as Ipv4Subnet; // the schema already checked it
@@ -186,7 +221,11 @@ export function buildPlan(config: LabConfig, context: PlanContext): LabPlan {
     const value = parseIpv4(config.network.gateway)!;
     if (!subnetContains(subnet, value) || value === subnet.network || value === broadcast) {
       problems.push(
-        problemAt(["network", "gateway"], config.network.gateway, `is not a usable address of ${cidr}; use one from ${formatIpv4(firstUsable)} to ${formatIpv4(lastUsable)} (default ${formatIpv4(firstUsable)})`),
+        problemAt(
+          ["network", "gateway"],
+          config.network.gateway,
+          `is not a usable address of ${cidr}; use one from ${formatIpv4(firstUsable)} to ${formatIpv4(lastUsable)} (default ${formatIpv4(firstUsable)})`,
+        ),
       );
     } else {
       gateway = value;
@@ -219,12 +258,24 @@ export function buildPlan(config: LabConfig, context: PlanContext): LabPlan {
   config.domains.forEach((domain, index) => {
     const first = domainNames.indexOf(domain.name);
     if (first !== index) {
-      problems.push(problemAt(["domains", index, "name"], domain.name, `is already declared at mail-lab:domains[${first}]; each domain appears once`));
+      problems.push(
+        problemAt(
+          ["domains", index, "name"],
+          domain.name,
+          `is already declared at mail-lab:domains[${first}]; each domain appears once`,
+        ),
+      );
       return;
     }
     const parent = domainNames.find((other) => other !== domain.name && domain.name.endsWith(`.${other}`));
     if (parent) {
-      problems.push(problemAt(["domains", index, "name"], domain.name, `lies inside the lab domain ${parent}, so their zones would overlap; use a separate domain`));
+      problems.push(
+        problemAt(
+          ["domains", index, "name"],
+          domain.name,
+          `lies inside the lab domain ${parent}, so their zones would overlap; use a separate domain`,
+        ),
+      );
     }
   });
 
@@ -237,20 +288,41 @@ export function buildPlan(config: LabConfig, context: PlanContext): LabPlan {
   const mailHosts: MailHostPlan[] = config.domains.map((domain, index) => {
     const fqdn = `${domain.mailHost.hostName}.${domain.name}`;
     if (domain.mailHost.hostName === nsHostName) {
-      problems.push(problemAt(["domains", index, "mailHost", "hostName"], domain.mailHost.hostName, `is the name server's host name (every zone has ${nsHostName}.<domain> for it); choose another, such as mail`));
+      problems.push(
+        problemAt(
+          ["domains", index, "mailHost", "hostName"],
+          domain.mailHost.hostName,
+          `is the name server's host name (every zone has ${nsHostName}.<domain> for it); choose another, such as mail`,
+        ),
+      );
     }
-    const address = claimAddress(["domains", index, "mailHost", "address"], domain.mailHost.address, `the mail host ${fqdn}`);
+    const address = claimAddress(
+      ["domains", index, "mailHost", "address"],
+      domain.mailHost.address,
+      `the mail host ${fqdn}`,
+    );
     const seen = new Map<string, string>();
     domain.users.forEach((user, userIndex) => {
       const names: [string, PropertyKey[]][] = [
         [user.login, ["domains", index, "users", userIndex, "login"]],
-        ...user.aliases.map((alias, aliasIndex): [string, PropertyKey[]] => [alias, ["domains", index, "users", userIndex, "aliases", aliasIndex]]),
+        ...user.aliases.map((alias, aliasIndex): [string, PropertyKey[]] => [
+          alias,
+          ["domains", index, "users", userIndex, "aliases", aliasIndex],
+        ]),
       ];
       for (const [name, path] of names) {
         if (RESERVED_LOGINS.has(name)) {
-          problems.push(problemAt(path, name, "is a system account or reserved mail alias on the mail host; choose another name"));
+          problems.push(
+            problemAt(path, name, "is a system account or reserved mail alias on the mail host; choose another name"),
+          );
         } else if (seen.has(name)) {
-          problems.push(problemAt(path, name, `is already used by ${seen.get(name)} in ${domain.name}; names must be unique per domain`));
+          problems.push(
+            problemAt(
+              path,
+              name,
+              `is already used by ${seen.get(name)} in ${domain.name}; names must be unique per domain`,
+            ),
+          );
         } else {
           seen.set(name, path.length === 5 ? `user ${user.login}` : `an alias of ${user.login}`);
         }
@@ -266,7 +338,12 @@ export function buildPlan(config: LabConfig, context: PlanContext): LabPlan {
       localHostNames: [domain.name, fqdn],
       accessRules: domain.access,
       labAccessPrefixes: accessPrefixesOf(subnet),
-      users: domain.users.map((user) => ({ login: user.login, password: user.password, aliases: user.aliases, email: `${user.login}@${domain.name}` })),
+      users: domain.users.map((user) => ({
+        login: user.login,
+        password: user.password,
+        aliases: user.aliases,
+        email: `${user.login}@${domain.name}`,
+      })),
       maxMessageSize: domain.maxMessageSize,
     };
   });
@@ -278,25 +355,51 @@ export function buildPlan(config: LabConfig, context: PlanContext): LabPlan {
   const clients: (ClientPlan | undefined)[] = config.clients.map((client, index) => {
     const namePath = ["clients", index, "name"];
     if (clientNames.indexOf(client.name) !== index) {
-      problems.push(problemAt(namePath, client.name, "is already the name of another client; give each client its own name"));
+      problems.push(
+        problemAt(namePath, client.name, "is already the name of another client; give each client its own name"),
+      );
     } else if (reservedKeys.has(client.name)) {
-      problems.push(problemAt(namePath, client.name, "is the name of the name server or a mail host; choose another, such as lee-pc"));
+      problems.push(
+        problemAt(
+          namePath,
+          client.name,
+          "is the name of the name server or a mail host; choose another, such as lee-pc",
+        ),
+      );
     }
     const [login, domainName] = client.user.toLowerCase().split("@") as [string, string];
     const domainIndex = domainNames.indexOf(domainName);
     const domain = config.domains[domainIndex];
     if (!domain) {
-      problems.push(problemAt(["clients", index, "user"], client.user, `names domain ${domainName}, which is not in mail-lab:domains (${domainNames.join(", ")}); use one of those`));
+      problems.push(
+        problemAt(
+          ["clients", index, "user"],
+          client.user,
+          `names domain ${domainName}, which is not in mail-lab:domains (${domainNames.join(", ")}); use one of those`,
+        ),
+      );
       return undefined;
     }
     if (!domain.users.some((user) => user.login === login)) {
       const known = domain.users.map((user) => user.login).join(", ") || "none";
-      problems.push(problemAt(["clients", index, "user"], client.user, `is not a user of ${domainName} (users: ${known}); add it to mail-lab:domains[${domainIndex}].users or fix the address`));
+      problems.push(
+        problemAt(
+          ["clients", index, "user"],
+          client.user,
+          `is not a user of ${domainName} (users: ${known}); add it to mail-lab:domains[${domainIndex}].users or fix the address`,
+        ),
+      );
       return undefined;
     }
     const mailHost = mailHosts[domainIndex]!;
     if (client.name === domain.mailHost.hostName) {
-      problems.push(problemAt(namePath, client.name, `would give the client the FQDN ${mailHost.fqdn}, which is the mail host's; choose another, such as ${login}-pc`));
+      problems.push(
+        problemAt(
+          namePath,
+          client.name,
+          `would give the client the FQDN ${mailHost.fqdn}, which is the mail host's; choose another, such as ${login}-pc`,
+        ),
+      );
     }
     const fqdn = `${client.name}.${domainName}`;
     const build = (address: string): ClientPlan => ({
@@ -322,7 +425,10 @@ export function buildPlan(config: LabConfig, context: PlanContext): LabPlan {
   for (const { index, build } of pending) {
     while (candidate <= lastUsable && (taken.has(candidate) || candidate === gateway)) candidate++;
     if (candidate > lastUsable) {
-      problems.push({ path: ["clients", index, "address"], message: `mail-lab:clients[${index}].address: no free address left in ${cidr} for client ${config.clients[index]!.name}; give it an address or use a larger subnet` });
+      problems.push({
+        path: ["clients", index, "address"],
+        message: `mail-lab:clients[${index}].address: no free address left in ${cidr} for client ${config.clients[index]!.name}; give it an address or use a larger subnet`,
+      });
       continue;
     }
     taken.set(candidate, `the client ${config.clients[index]!.name}`);
@@ -384,7 +490,12 @@ export function buildPlan(config: LabConfig, context: PlanContext): LabPlan {
     project: context.project,
     stack: context.stack,
     namePrefix,
-    network: { name: `${namePrefix}-${config.network.name}`, subnet: cidr, gateway: formatIpv4(gateway), reverseZone: reverse.zone },
+    network: {
+      name: `${namePrefix}-${config.network.name}`,
+      subnet: cidr,
+      gateway: formatIpv4(gateway),
+      reverseZone: reverse.zone,
+    },
     nameServer,
     mailHosts,
     clients: resolvedClients,

@@ -73,12 +73,10 @@ export const networkSchema = z.strictObject({
   /** Docker network name, prefixed with `<project>-<stack>-`. Default `net`. */
   name: hostLabel.default("net"),
   /** The lab subnet in CIDR form; every host gets a fixed address in it. */
-  subnet: z
-    .string({ error: "must be a CIDR such as 10.0.2.0/24" })
-    .superRefine((text, context) => {
-      const parsed = parseCidr(text);
-      if (typeof parsed === "string") context.addIssue({ code: "custom", message: parsed, input: text });
-    }),
+  subnet: z.string({ error: "must be a CIDR such as 10.0.2.0/24" }).superRefine((text, context) => {
+    const parsed = parseCidr(text);
+    if (typeof parsed === "string") context.addIssue({ code: "custom", message: parsed, input: text });
+  }),
   /** The Docker bridge's address on the subnet. Default: the subnet's first address. */
   gateway: ipv4Address.optional(),
 });
@@ -208,9 +206,11 @@ export const clientSchema = z.strictObject({
   /** Host name label of the user's PC, e.g. lee-pc; its FQDN is `<name>.<user's domain>`. */
   name: hostLabel,
   /** The mail address of the user whose PC this is, e.g. lee@naver.com. */
-  user: z.string({ error: "must be a mail address such as lee@naver.com" }).refine((text) => /^[^@\s]+@[^@\s]+$/.test(text), {
-    error: "is not a mail address; write login@domain such as lee@naver.com",
-  }),
+  user: z
+    .string({ error: "must be a mail address such as lee@naver.com" })
+    .refine((text) => /^[^@\s]+@[^@\s]+$/.test(text), {
+      error: "is not a mail address; write login@domain such as lee@naver.com",
+    }),
   /** Fixed address. Default: the first free address from the subnet's 10th address upward. */
   address: ipv4Address.optional(),
 });

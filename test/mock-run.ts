@@ -43,7 +43,11 @@ async function main(): Promise<void> {
       newResource(args) {
         if (!EXPECTED_TYPES.has(args.type)) throw new Error(`unexpected resource type ${args.type} (${args.name})`);
         // Secret inputs (password hashes, keys) arrive wrapped; the assertions read their values.
-        registered.push({ type: args.type, name: args.name, inputs: unwrapSecrets(args.inputs) as Record<string, unknown> });
+        registered.push({
+          type: args.type,
+          name: args.name,
+          inputs: unwrapSecrets(args.inputs) as Record<string, unknown>,
+        });
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = `sha256:mock-${args.name}`;
         if (args.type === "command:local:Command") state.stdout = FAKE_PEM;

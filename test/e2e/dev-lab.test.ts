@@ -18,9 +18,14 @@ let kimPc: string;
 async function pop3sMessages(client: string, user: string, password: string, host: string): Promise<string> {
   const list = await execIn(client, ["curl", "-sS", "--ssl-reqd", "-u", `${user}:${password}`, `pop3s://${host}/`]);
   assert.equal(list.code, 0, `POP3S LIST failed: ${list.stderr}`);
-  const numbers = list.stdout.split("\n").map((line) => line.split(" ")[0]).filter((n) => n && /^\d+$/.test(n));
+  const numbers = list.stdout
+    .split("\n")
+    .map((line) => line.split(" ")[0])
+    .filter((n) => n && /^\d+$/.test(n));
   const messages = await Promise.all(
-    numbers.map((n) => execIn(client, ["curl", "-sS", "--ssl-reqd", "-u", `${user}:${password}`, `pop3s://${host}/${n}`])),
+    numbers.map((n) =>
+      execIn(client, ["curl", "-sS", "--ssl-reqd", "-u", `${user}:${password}`, `pop3s://${host}/${n}`]),
+    ),
   );
   return messages.map((message) => message.stdout).join("\n");
 }
@@ -54,7 +59,13 @@ describe("the dev lab, end to end", { timeout: 20 * 60_000 }, () => {
         assert.equal(a.code, 0, a.stderr);
         assert.match(a.stdout, /;; SERVER: 10\.0\.2\.53#53/);
         assert.match(a.stdout, /flags: qr aa/, "an authoritative answer");
-        assert.match(a.stdout, new RegExp(`^mail\\.${domain.replace(".", "\\.")}\\.\\s+\\d+\\s+IN\\s+A\\s+${address.replace(/\./g, "\\.")}$`, "m"));
+        assert.match(
+          a.stdout,
+          new RegExp(
+            `^mail\\.${domain.replace(".", "\\.")}\\.\\s+\\d+\\s+IN\\s+A\\s+${address.replace(/\./g, "\\.")}$`,
+            "m",
+          ),
+        );
         const mx = await execIn(container, ["dig", "+short", domain, "MX"]);
         assert.equal(mx.stdout.trim(), `10 mail.${domain}.`);
         const ptr = await execIn(container, ["dig", "+short", "-x", address]);
@@ -66,7 +77,15 @@ describe("the dev lab, end to end", { timeout: 20 * 60_000 }, () => {
   it("kim -> lee through mail.daum.net, relayed by MX to mail.naver.com, read by lee over POP3S and IMAP+STARTTLS", async () => {
     const token = `token-${randomUUID()}`;
     // ~/.swaksrc presets the server (mail.daum.net), the sender and STARTTLS with verification.
-    const sent = await execIn(kimPc, ["swaks", "--to", "lee@naver.com", "--header", `Subject: ${token}`, "--body", `hello lee ${token}`]);
+    const sent = await execIn(kimPc, [
+      "swaks",
+      "--to",
+      "lee@naver.com",
+      "--header",
+      `Subject: ${token}`,
+      "--body",
+      `hello lee ${token}`,
+    ]);
     assert.equal(sent.code, 0, sent.stdout + sent.stderr);
     assert.match(sent.stdout, /<- {2}220 2\.0\.0 Ready to start TLS/, "STARTTLS was used");
     assert.match(sent.stdout, /STARTTLS=client|TLS started/i, "swaks negotiated TLS");
@@ -76,26 +95,61 @@ describe("the dev lab, end to end", { timeout: 20 * 60_000 }, () => {
       const text = await pop3sMessages(leePc, "lee", "lee", "mail.naver.com");
       return text.includes(token) ? text : undefined;
     });
-    assert.match(message, /Received: from mail\.daum\.net \(mail\.daum\.net \[10\.0\.2\.200\]\)/, "relayed by mail.daum.net");
+    assert.match(
+      message,
+      /Received: from mail\.daum\.net \(mail\.daum\.net \[10\.0\.2\.200\]\)/,
+      "relayed by mail.daum.net",
+    );
     assert.match(message, /by mail\.naver\.com/);
 
-    const imap = await execIn(leePc, ["curl", "-sS", "--ssl-reqd", "-u", "lee:lee", "imap://mail.naver.com/INBOX", "-X", `SEARCH SUBJECT "${token}"`]);
+    const imap = await execIn(leePc, [
+      "curl",
+      "-sS",
+      "--ssl-reqd",
+      "-u",
+      "lee:lee",
+      "imap://mail.naver.com/INBOX",
+      "-X",
+      `SEARCH SUBJECT "${token}"`,
+    ]);
     assert.equal(imap.code, 0, imap.stderr);
     assert.match(imap.stdout, /^\* SEARCH \d+/m, "IMAP with STARTTLS finds the message");
   });
 
   it("lee -> kim through mail.naver.com, read by kim over IMAPS and POP3+STARTTLS", async () => {
     const token = `token-${randomUUID()}`;
-    const sent = await execIn(leePc, ["swaks", "--to", "kim@daum.net", "--header", `Subject: ${token}`, "--body", `hello kim ${token}`]);
+    const sent = await execIn(leePc, [
+      "swaks",
+      "--to",
+      "kim@daum.net",
+      "--header",
+      `Subject: ${token}`,
+      "--body",
+      `hello kim ${token}`,
+    ]);
     assert.equal(sent.code, 0, sent.stdout + sent.stderr);
     assert.match(sent.stdout, /<~ {2}250 2\.0\.0 .* Message accepted for delivery/);
 
     const uid = await eventually("lee's message in kim's mailbox (IMAPS)", async () => {
-      const search = await execIn(kimPc, ["curl", "-sS", "-u", "kim:kim", "imaps://mail.daum.net/INBOX", "-X", `SEARCH SUBJECT "${token}"`]);
+      const search = await execIn(kimPc, [
+        "curl",
+        "-sS",
+        "-u",
+        "kim:kim",
+        "imaps://mail.daum.net/INBOX",
+        "-X",
+        `SEARCH SUBJECT "${token}"`,
+      ]);
       const match = /^\* SEARCH (\d+)/m.exec(search.stdout);
       return match ? match[1] : undefined;
     });
-    const fetched = await execIn(kimPc, ["curl", "-sS", "-u", "kim:kim", `imaps://mail.daum.net/INBOX;MAILINDEX=${uid}`]);
+    const fetched = await execIn(kimPc, [
+      "curl",
+      "-sS",
+      "-u",
+      "kim:kim",
+      `imaps://mail.daum.net/INBOX;MAILINDEX=${uid}`,
+    ]);
     assert.match(fetched.stdout, new RegExp(`hello kim ${token}`));
     assert.match(fetched.stdout, /Received: from mail\.naver\.com \(mail\.naver\.com \[10\.0\.2\.100\]\)/);
 
@@ -124,10 +178,26 @@ describe("the dev lab, end to end", { timeout: 20 * 60_000 }, () => {
         "readline",
         ...commands.map((command) => `printf '%s\\r\\n' '${command}' >&3; readline`),
       ].join("; ");
-    const pop3 = await execIn(leePc, ["env", "HOST=mail.naver.com", "bash", "-c", dialogue(110, ["USER lee", "PASS lee", "QUIT"])]);
-    assert.match(pop3.stdout, /^-ERR \[AUTH\] Plaintext authentication disallowed on non-secure \(SSL\/TLS\) connections\./m, pop3.stdout);
+    const pop3 = await execIn(leePc, [
+      "env",
+      "HOST=mail.naver.com",
+      "bash",
+      "-c",
+      dialogue(110, ["USER lee", "PASS lee", "QUIT"]),
+    ]);
+    assert.match(
+      pop3.stdout,
+      /^-ERR \[AUTH\] Plaintext authentication disallowed on non-secure \(SSL\/TLS\) connections\./m,
+      pop3.stdout,
+    );
     assert.doesNotMatch(pop3.stdout, /^\+OK Logged in/m);
-    const imap = await execIn(kimPc, ["env", "HOST=mail.daum.net", "bash", "-c", dialogue(143, ["a LOGIN kim kim", "b LOGOUT"])]);
+    const imap = await execIn(kimPc, [
+      "env",
+      "HOST=mail.daum.net",
+      "bash",
+      "-c",
+      dialogue(143, ["a LOGIN kim kim", "b LOGOUT"]),
+    ]);
     assert.match(imap.stdout, /LOGINDISABLED/, "the greeting's capabilities forbid LOGIN before TLS");
     assert.match(imap.stdout, /^a NO \[PRIVACYREQUIRED\] Plaintext authentication disallowed/m, imap.stdout);
   });
@@ -155,9 +225,17 @@ describe("the dev lab, end to end", { timeout: 20 * 60_000 }, () => {
   });
 
   it("refuses a message over maxMessageSize (10MB) with 552", async () => {
-    const made = await execIn(leePc, ["sh", "-c", "head -c 11000000 /dev/zero | tr '\\0' a | fold -w 76 > /tmp/big.txt && wc -c < /tmp/big.txt"]);
+    const made = await execIn(leePc, [
+      "sh",
+      "-c",
+      "head -c 11000000 /dev/zero | tr '\\0' a | fold -w 76 > /tmp/big.txt && wc -c < /tmp/big.txt",
+    ]);
     assert.ok(Number(made.stdout.trim()) > 10 * 1024 * 1024, made.stdout);
-    const result = await execIn(leePc, ["swaks", "--to", "lee@naver.com", "--body", "/tmp/big.txt", "--suppress-data"], 120_000);
+    const result = await execIn(
+      leePc,
+      ["swaks", "--to", "lee@naver.com", "--body", "/tmp/big.txt", "--suppress-data"],
+      120_000,
+    );
     assert.notEqual(result.code, 0);
     assert.match(result.stdout, /<~?\*+ +552 5\.2\.3 Message exceeds maximum fixed size \(10485760\)/);
   });

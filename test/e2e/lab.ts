@@ -18,12 +18,16 @@ export interface LabOutputs {
 
 /** `npm run e2e:up`: deploys the stack and returns its outputs; the harness tears down on failure. */
 export function deploy(stackFile: string): LabOutputs {
-  const stdout = execFileSync(process.execPath, ["--import", "tsx", path.join(root, "scripts", "e2e-up.ts"), stackFile], {
-    cwd: root,
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const stdout = execFileSync(
+    process.execPath,
+    ["--import", "tsx", path.join(root, "scripts", "e2e-up.ts"), stackFile],
+    {
+      cwd: root,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
   return JSON.parse(stdout) as LabOutputs;
 }
 
@@ -70,13 +74,19 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
 /** Names of the stack's Docker objects still present, by kind. */
 export function leftovers(stack: string): Record<string, string[]> {
   const list = (args: string[]) =>
-    execFileSync("docker", [...args, "--filter", `label=mail-lab.stack=${stack}`, "--format", "{{.Name}}"], { encoding: "utf8" })
+    execFileSync("docker", [...args, "--filter", `label=mail-lab.stack=${stack}`, "--format", "{{.Name}}"], {
+      encoding: "utf8",
+    })
       .split("\n")
       .filter(Boolean);
   return {
-    containers: execFileSync("docker", ["ps", "-a", "--filter", `label=mail-lab.stack=${stack}`, "--format", "{{.Names}}"], {
-      encoding: "utf8",
-    })
+    containers: execFileSync(
+      "docker",
+      ["ps", "-a", "--filter", `label=mail-lab.stack=${stack}`, "--format", "{{.Names}}"],
+      {
+        encoding: "utf8",
+      },
+    )
       .split("\n")
       .filter(Boolean),
     networks: list(["network", "ls"]),
