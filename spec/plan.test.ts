@@ -415,6 +415,24 @@ const badConfigs: { name: string; edit: (config: Record<string, any>) => void; e
     expect: [/mail-lab:domains\[0\]\.access\[1\]\.message is missing: it is not a valid reply for action ERROR/],
   },
   {
+    name: "access key given twice",
+    edit: (c) => {
+      c.domains[0].access.push({ match: "10.0.2", action: "REJECT" });
+    },
+    expect: [
+      /mail-lab:domains\[0\]\.access\[1\]\.match: "10\.0\.2" repeats the access key of mail-lab:domains\[0\]\.access\[0\]/,
+    ],
+  },
+  {
+    name: "access key clashing with the built-in localhost entries",
+    edit: (c) => {
+      c.domains[0].access.push({ match: "127.0.0.1", action: "RELAY", tag: "Connect" });
+    },
+    expect: [
+      /mail-lab:domains\[0\]\.access\[1\]\.match: "127\.0\.0\.1" repeats the access key of the built-in localhost entries/,
+    ],
+  },
+  {
     name: "message on a RELAY rule",
     edit: (c) => {
       c.domains[0].access[0].message = "hello";

@@ -301,6 +301,29 @@ export function buildPlan(config: LabConfig, context: PlanContext): LabPlan {
       domain.mailHost.address,
       `the mail host ${fqdn}`,
     );
+    // makemap refuses a whole access file whose keys repeat (compared without case), including
+    // the host's own `Connect:localhost`-style entries that the renderer adds.
+    const accessKeys = new Map<string, string>(
+      ["localhost.localdomain", "localhost", "127.0.0.1"].map((match) => [
+        `connect:${match}`,
+        "the built-in localhost entries",
+      ]),
+    );
+    domain.access.forEach((rule, ruleIndex) => {
+      const key = `${rule.tag ? `${rule.tag}:` : ""}${rule.match}`.toLowerCase();
+      const path = ["domains", index, "access", ruleIndex, "match"];
+      if (accessKeys.has(key)) {
+        problems.push(
+          problemAt(
+            path,
+            rule.match,
+            `repeats the access key of ${accessKeys.get(key)}; Sendmail's makemap refuses duplicate keys, so merge the two rules`,
+          ),
+        );
+      } else {
+        accessKeys.set(key, `mail-lab:domains[${index}].access[${ruleIndex}]`);
+      }
+    });
     const seen = new Map<string, string>();
     domain.users.forEach((user, userIndex) => {
       const names: [string, PropertyKey[]][] = [
