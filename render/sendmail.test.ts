@@ -427,25 +427,52 @@ describe("refusals", () => {
     );
   });
 
-  test("a duplicate access key is refused, naming both entries (makemap would reject the file)", () => {
+  test("a duplicate access key is refused by the plan, and by the renderer for a plan built by hand", () => {
     const config = structuredClone(customConfig);
     config.domains[0]!.access.push({ tag: "To", match: "DAUM.net", action: "REJECT" });
-    const plan = resolvePlan(config, { project: "mail-lab", stack: "custom" });
     assert.throws(
-      () => renderAccess(plan, plan.mailHosts[0]!),
+      () => resolvePlan(config, { project: "mail-lab", stack: "custom" }),
+      /mail-lab:domains\[0\]\.access\[6\]\.match: "DAUM\.net" repeats the access key of mail-lab:domains\[0\]\.access\[1\]/,
+    );
+    // The renderer keeps its own guard: makemap would reject the whole file.
+    const plan = resolvePlan(customConfig, { project: "mail-lab", stack: "custom" });
+    const host = plan.mailHosts[0]!;
+    const duplicated = {
+      ...host,
+      accessRules: [...host.accessRules, { tag: "To" as const, match: "DAUM.net", action: "REJECT" as const }],
+    };
+    const handBuilt = { ...plan, mailHosts: [duplicated, ...plan.mailHosts.slice(1)] };
+    assert.throws(
+      () => renderAccess(handBuilt, duplicated),
       /access\[6\]: key "To:DAUM\.net" is already set by mail-lab:domains\[0\]\.access\[1\]/,
     );
-    const localhost = structuredClone(customConfig);
-    localhost.domains[0]!.access = [{ tag: "Connect", match: "127.0.0.1", action: "RELAY" }];
-    const plan2 = resolvePlan(localhost, { project: "mail-lab", stack: "custom" });
-    assert.throws(() => renderAccess(plan2, plan2.mailHosts[0]!), /already set by the localhost entries/);
+    const withLocalhost = {
+      ...host,
+      accessRules: [{ tag: "Connect" as const, match: "127.0.0.1", action: "RELAY" as const }],
+    };
+    assert.throws(
+      () => renderAccess({ ...plan, mailHosts: [withLocalhost, ...plan.mailHosts.slice(1)] }, withLocalhost),
+      /already set by the localhost entries/,
+    );
   });
 
-  test("a user alias that is a standard alias is refused", () => {
+  test("a user alias that is a standard alias is refused by the plan, and by the renderer for a plan built by hand", () => {
     const config = structuredClone(customConfig);
     config.domains[0]!.users[1]!.aliases.push("spam");
-    const plan = resolvePlan(config, { project: "mail-lab", stack: "custom" });
-    assert.throws(() => renderAliases(plan, plan.mailHosts[0]!), /users\[1\]: "spam" is a standard alias/);
+    assert.throws(
+      () => resolvePlan(config, { project: "mail-lab", stack: "custom" }),
+      /"spam" is a system account or reserved mail alias/,
+    );
+    const plan = resolvePlan(customConfig, { project: "mail-lab", stack: "custom" });
+    const host = plan.mailHosts[0]!;
+    const users = host.users.map((user, index) =>
+      index === 1 ? { ...user, aliases: [...user.aliases, "spam"] } : user,
+    );
+    const withSpam = { ...host, users };
+    assert.throws(
+      () => renderAliases({ ...plan, mailHosts: [withSpam, ...plan.mailHosts.slice(1)] }, withSpam),
+      /users\[1\]: "spam" is a standard alias/,
+    );
   });
 
   test("a mail host that is not in the plan is refused", () => {

@@ -154,6 +154,7 @@ export const RESERVED_LOGINS = new Set([
   "mailer-daemon",
   "hostmaster",
   "webmaster",
+  "spam",
 ]);
 
 /** First address handed to clients without an explicit one, as an offset from the network address. */
