@@ -71,7 +71,20 @@ export class MailHost extends pulumi.ComponentResource {
     ];
     this.container = new docker.Container(
       `${name}-container`,
-      { ...hostContainerArgs(plan, host, args.network, args.image, labels), uploads, volumes },
+      {
+        ...hostContainerArgs(plan, host, args.network, args.image, labels),
+        uploads,
+        volumes,
+        // The image's entry point runs `sendmail -bD -q$QUEUE_INTERVAL`.
+        envs: [`QUEUE_INTERVAL=${plan.mailQueue.runInterval}`],
+        // Opt-in desktop access; the plan defaults the address to 127.0.0.1, never all interfaces.
+        ports: host.publishedPorts.map((port) => ({
+          internal: port.containerPort,
+          external: port.hostPort,
+          ip: port.hostAddress,
+          protocol: "tcp",
+        })),
+      },
       { parent: this, ...replaceInPlace },
     );
     this.containerName = this.container.name;

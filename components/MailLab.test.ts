@@ -142,6 +142,13 @@ describe("the dev stack under mocks", () => {
     assert.match(mc.content, /confMAX_MESSAGE_SIZE/);
   });
 
+  it("runs the queue at the configured interval and publishes no port unless asked", () => {
+    const naver = containerNamed("mail-lab-dev-mail-naver-com").inputs;
+    assert.deepEqual(naver.envs, ["QUEUE_INTERVAL=1m"]);
+    assert.deepEqual(naver.ports ?? [], []);
+    for (const container of containers) assert.deepEqual(container.inputs.ports ?? [], [], container.inputs.name);
+  });
+
   it("keeps each mail host's mail, queue and homes on named volumes", () => {
     const volumes = ofType("volume:Volume")
       .map((volume) => volume.inputs.name)

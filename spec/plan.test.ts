@@ -181,6 +181,24 @@ describe("defaults", () => {
     assert.equal(plan.mailHosts[0]!.fqdn, "mail.example.org");
     assert.equal(plan.mailHosts[0]!.maxMessageSize, 10485760);
     assert.equal(plan.baseImage, "debian:bookworm-slim");
+    assert.deepEqual(plan.mailQueue, { runInterval: "1m", lifetime: "1h" });
+    assert.equal(plan.verify, true);
+    assert.deepEqual(plan.mailHosts[0]!.publishedPorts, [], "nothing is published unless asked");
+  });
+
+  it("publishes only the listed services, on 127.0.0.1 unless another address is written", () => {
+    const config = baseConfig();
+    config.domains[0].mailHost.publish = { smtp: 2525, imaps: 2993 };
+    config.domains[1].mailHost.publish = { address: "127.0.0.2", submission: 3587, pop3s: 3995 };
+    const plan = resolvePlan(config, { project: "mail-lab", stack: "desk" });
+    assert.deepEqual(plan.mailHosts[0]!.publishedPorts, [
+      { service: "smtp", containerPort: 25, hostAddress: "127.0.0.1", hostPort: 2525 },
+      { service: "imaps", containerPort: 993, hostAddress: "127.0.0.1", hostPort: 2993 },
+    ]);
+    assert.deepEqual(plan.mailHosts[1]!.publishedPorts, [
+      { service: "submission", containerPort: 587, hostAddress: "127.0.0.2", hostPort: 3587 },
+      { service: "pop3s", containerPort: 995, hostAddress: "127.0.0.2", hostPort: 3995 },
+    ]);
   });
 });
 
@@ -482,6 +500,46 @@ const badConfigs: { name: string; edit: (config: Record<string, any>) => void; e
       c.domains[1].name = "mail.naver.com";
     },
     expect: [/mail-lab:domains\[1\]\.name: "mail\.naver\.com" lies inside the lab domain naver\.com/],
+  },
+  {
+    name: "publish with no service",
+    edit: (c) => {
+      c.domains[0].mailHost.publish = {};
+    },
+    expect: [
+      /mail-lab:domains\[0\]\.mailHost\.publish: \{.*\} publishes nothing; give host ports for at least one of smtp, submission, imaps, pop3s/,
+    ],
+  },
+  {
+    name: "published port out of range",
+    edit: (c) => {
+      c.domains[0].mailHost.publish = { imaps: 70000 };
+    },
+    expect: [/mail-lab:domains\[0\]\.mailHost\.publish\.imaps: 70000 is not a TCP port; use 1 to 65535/],
+  },
+  {
+    name: "host port published twice",
+    edit: (c) => {
+      c.domains[0].mailHost.publish = { imaps: 10993 };
+      c.domains[1].mailHost.publish = { address: "0.0.0.0", pop3s: 10993 };
+    },
+    expect: [
+      /mail-lab:domains\[1\]\.mailHost\.publish\.pop3s: 10993 is already published on 127\.0\.0\.1 for imaps of mail\.naver\.com/,
+    ],
+  },
+  {
+    name: "queue time without a unit",
+    edit: (c) => {
+      c.mailQueue = { lifetime: "90" };
+    },
+    expect: [/mail-lab:mailQueue\.lifetime: "90" is not a positive time; write a number and one unit s, m, h, d or w/],
+  },
+  {
+    name: "verify not a boolean",
+    edit: (c) => {
+      c.verify = "yes";
+    },
+    expect: [/mail-lab:verify: "yes" must be true or false/],
   },
   {
     name: "wrong type for users",

@@ -65,6 +65,20 @@ export interface MailHostPlan extends PlannedHost {
   readonly users: readonly MailUserPlan[];
   /** Bytes. */
   readonly maxMessageSize: number;
+  /** Services published on the Docker host for desktop clients (opt-in; empty by default). */
+  readonly publishedPorts: readonly PublishedPort[];
+}
+
+export type PublishedService = "smtp" | "submission" | "imaps" | "pop3s";
+
+/** The port each publishable service listens on inside the mail host. */
+export const SERVICE_PORTS: Record<PublishedService, number> = { smtp: 25, submission: 587, imaps: 993, pop3s: 995 };
+
+export interface PublishedPort {
+  readonly service: PublishedService;
+  readonly containerPort: number;
+  readonly hostAddress: string;
+  readonly hostPort: number;
 }
 
 export interface ClientPlan extends PlannedHost {
@@ -112,6 +126,10 @@ export interface LabPlan {
   readonly clients: readonly ClientPlan[];
   readonly zones: readonly ZonePlan[];
   readonly baseImage: string;
+  /** Sendmail queue timing (sendmail time values such as 1m, 1h). */
+  readonly mailQueue: { readonly runInterval: string; readonly lifetime: string };
+  /** Whether `pulumi up` runs the lab's round trip after every host is healthy. */
+  readonly verify: boolean;
 }
 
 export interface PlanContext {
@@ -286,6 +304,8 @@ export function buildPlan(config: LabConfig, context: PlanContext): LabPlan {
   const nsAddressText = config.nameServer.address ?? formatIpv4(firstUsable + (gateway === firstUsable ? 1 : 0));
   const nameServerAddress = claimAddress(["nameServer", "address"], nsAddressText, `the name server ${nameServerFqdn}`);
 
+  /** Host ports published so far (`address:port`), for uniqueness messages. */
+  const hostPorts = new Map<{ address: string; port: number }, string>();
   const mailHosts: MailHostPlan[] = config.domains.map((domain, index) => {
     const fqdn = `${domain.mailHost.hostName}.${domain.name}`;
     if (domain.mailHost.hostName === nsHostName) {
@@ -352,6 +372,33 @@ export function buildPlan(config: LabConfig, context: PlanContext): LabPlan {
         }
       }
     });
+    const publish = domain.mailHost.publish;
+    const publishedPorts: PublishedPort[] = [];
+    if (publish) {
+      for (const service of Object.keys(SERVICE_PORTS) as PublishedService[]) {
+        const hostPort = publish[service];
+        if (hostPort === undefined) continue;
+        const path = ["domains", index, "mailHost", "publish", service];
+        // 0.0.0.0 takes the port on every address, so it clashes with any other use of the port.
+        const clash = [...hostPorts].find(
+          ([taken]) =>
+            taken.port === hostPort &&
+            (taken.address === publish.address || taken.address === "0.0.0.0" || publish.address === "0.0.0.0"),
+        );
+        if (clash) {
+          problems.push(
+            problemAt(
+              path,
+              hostPort,
+              `is already published on ${clash[0].address} for ${clash[1]}; give each service its own host port`,
+            ),
+          );
+        } else {
+          hostPorts.set({ address: publish.address, port: hostPort }, `${service} of ${fqdn}`);
+        }
+        publishedPorts.push({ service, containerPort: SERVICE_PORTS[service], hostAddress: publish.address, hostPort });
+      }
+    }
     return {
       role: "mail-host",
       key: fqdn.replace(/\./g, "-"),
@@ -369,6 +416,7 @@ export function buildPlan(config: LabConfig, context: PlanContext): LabPlan {
         email: `${user.login}@${domain.name}`,
       })),
       maxMessageSize: domain.maxMessageSize,
+      publishedPorts,
     };
   });
 
@@ -525,6 +573,8 @@ export function buildPlan(config: LabConfig, context: PlanContext): LabPlan {
     clients: resolvedClients,
     zones,
     baseImage: config.baseImage,
+    mailQueue: config.mailQueue,
+    verify: config.verify,
   };
 }
 

@@ -69,6 +69,21 @@ const messageSize = z
   })
   .transform((value) => parseMessageSize(value)!);
 
+/** Sendmail time values for the queue: a number and one unit s, m, h, d or w (cf/README, "Timeout"). */
+const SENDMAIL_TIME = /^\d+[smhdw]$/;
+const sendmailTime = (example: string) =>
+  z
+    .string({ error: `must be a time such as ${example}` })
+    .refine((text) => SENDMAIL_TIME.test(text) && !/^0+[smhdw]$/.test(text), {
+      error: `is not a positive time; write a number and one unit s, m, h, d or w, such as ${example}`,
+    });
+
+const hostPort = z
+  .number({ error: "must be a TCP port number such as 2525" })
+  .int({ error: "is not a whole port number" })
+  .min(1, { error: "is not a TCP port; use 1 to 65535" })
+  .max(65535, { error: "is not a TCP port; use 1 to 65535" });
+
 export const networkSchema = z.strictObject({
   /** Docker network name, prefixed with `<project>-<stack>-`. Default `net`. */
   name: hostLabel.default("net"),
@@ -193,6 +208,28 @@ export const domainSchema = z.strictObject({
     hostName: hostLabel.default("mail"),
     /** Fixed address on the lab network. */
     address: ipv4Address,
+    /**
+     * Opt-in: publish the mail host's SMTP (25), submission (587), IMAPS (993) and POP3S (995) on
+     * host ports, for desktop mail clients on the Docker host. Only the listed services are
+     * published, on `address` (default 127.0.0.1: never all interfaces unless written here).
+     */
+    publish: z
+      .strictObject({
+        address: ipv4Address.default("127.0.0.1"),
+        smtp: hostPort.optional(),
+        submission: hostPort.optional(),
+        imaps: hostPort.optional(),
+        pop3s: hostPort.optional(),
+      })
+      .refine(
+        (publish) =>
+          [publish.smtp, publish.submission, publish.imaps, publish.pop3s].some((port) => port !== undefined),
+        {
+          error:
+            "publishes nothing; give host ports for at least one of smtp, submission, imaps, pop3s (or remove publish)",
+        },
+      )
+      .optional(),
   }),
   /** Accounts on the mail host. */
   users: z.array(userSchema).default([]),
@@ -228,6 +265,23 @@ export const labConfigSchema = z.strictObject({
   clients: z.array(clientSchema).default([]),
   /** Base image of every role's Dockerfile. Default debian:bookworm-slim. */
   baseImage: z.string().min(1).default("debian:bookworm-slim"),
+  /**
+   * Sendmail's queue on every mail host: deferred mail is retried every `runInterval` (default 1m,
+   * so a lab sees a returning host quickly) and bounced to its sender after `lifetime` (default 1h,
+   * so a lab session sees the bounce; Sendmail's own default is 5d).
+   */
+  mailQueue: z
+    .strictObject({
+      runInterval: sendmailTime("1m").default("1m"),
+      lifetime: sendmailTime("1h").default("1h"),
+    })
+    .prefault({}),
+  /**
+   * After every host is healthy, run the lab's round trip (DNS, relay both ways, POP3 and IMAP over
+   * TLS) as part of `pulumi up`, which then fails with a readable report if the lab does not work.
+   * Default true.
+   */
+  verify: z.boolean({ error: "must be true or false" }).default(true),
 });
 
 /** Stack config as written (before defaults). */
