@@ -6,6 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MailLab } from "./components/MailLab";
+import { ensureLabSubnetIsFree } from "./components/subnet-check";
 import { ConfigError } from "./spec/errors";
 import { configFromEngine } from "./spec/load";
 import { resolvePlan } from "./spec/plan";
@@ -25,7 +26,10 @@ function planFromStackConfig() {
   }
 }
 
-const lab = new MailLab(pulumi.getStack(), { plan: planFromStackConfig() });
+const plan = planFromStackConfig();
+// Another network on the Docker host in the lab's subnet fails here, naming both, before anything exists.
+ensureLabSubnetIsFree(plan.network);
+const lab = new MailLab(pulumi.getStack(), { plan });
 
 export const network = lab.outputs.network;
 export const nameServer = lab.outputs.nameServer;
