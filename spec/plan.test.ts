@@ -566,19 +566,25 @@ describe("bad config: each problem is named, quoted and explained", () => {
     });
   }
 
-  it("reports every problem at once", () => {
+  it("reports every problem at once: shape and cross-field problems together", () => {
     const config = baseConfig();
-    config.domains[0].users[0].password = "";
-    config.domains[1].mailHost.address = "10.9.9.9";
-    config.clients[0].user = "nobody@naver.com";
-    config.domains[0].maxMesageSize = 1;
-    // Schema problems are reported together; cross-field ones follow once the shape is right.
-    const schemaProblems = problemsOf(config);
-    assert.equal(schemaProblems.length, 2, schemaProblems.join("\n"));
-    delete config.domains[0].maxMesageSize;
-    config.domains[0].users[0].password = "lee";
-    const crossProblems = problemsOf(config);
-    assert.equal(crossProblems.length, 2, crossProblems.join("\n"));
+    config.domains[0].users[0].password = ""; // shape
+    config.domains[0].maxMesageSize = 1; // shape: unknown key
+    config.domains[1].mailHost.address = "10.9.9.9"; // cross-field: outside the subnet
+    config.clients.push({ name: "lee-pc", user: "kim@daum.net" }); // cross-field: duplicate name
+    const messages = problemsOf(config);
+    assert.equal(messages.length, 4, messages.join("\n"));
+    assert.match(messages.join("\n"), /users\[0\]\.password: "" is empty/);
+    assert.match(messages.join("\n"), /maxMesageSize: unknown key/);
+    assert.match(messages.join("\n"), /domains\[1\]\.mailHost\.address: "10\.9\.9\.9" is outside the subnet/);
+    assert.match(messages.join("\n"), /clients\[1\]\.name: "lee-pc" is already the name of another client/);
+  });
+
+  it("does not guess about clients of a user that failed the schema", () => {
+    const config = baseConfig();
+    config.domains[0].users[0].login = "Lee"; // the client lee-pc names lee@naver.com
+    const messages = problemsOf(config);
+    assert.deepEqual(messages.length, 1, messages.join("\n"));
   });
 
   it("prints one readable block", () => {

@@ -16,7 +16,17 @@ import {
   reverseZoneOf,
   subnetContains,
 } from "./ipv4";
-import { type AccessRule, type LabConfig, labConfigSchema } from "./schema";
+import {
+  type AccessRule,
+  accessRuleSchema,
+  type ClientConfig,
+  clientSchema,
+  type DomainConfig,
+  domainSchema,
+  type LabConfig,
+  labConfigSchema,
+  userSchema,
+} from "./schema";
 
 export type HostRole = "name-server" | "mail-host" | "client";
 
@@ -188,20 +198,74 @@ export function resolvePlan(rawConfig: unknown, context: PlanContext): LabPlan {
   const parsed = labConfigSchema.safeParse(rawConfig, { reportInput: true });
   if (parsed.success) return buildPlan(parsed.data, context);
   const problems = problemsFromZod(labConfigSchema as z.ZodType, parsed.error.issues);
-  // When misspelt keys are the only schema problems, the cross-field checks can still run on the
-  // config without them, so that a typo and, say, a clashing address are reported together.
-  if (parsed.error.issues.every((issue) => issue.code === "unrecognized_keys")) {
-    const withoutUnknownKeys = labConfigSchema.safeParse(dropKeys(rawConfig, parsed.error.issues));
-    if (withoutUnknownKeys.success) {
-      try {
-        buildPlan(withoutUnknownKeys.data, context);
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        problems.push(...error.problems);
-      }
+  // Report cross-field problems (addresses, names, users) of the entries that did parse, so that
+  // one run lists every problem: a bad login and a clashing address are fixed in one go.
+  const partial = partialConfig(dropKeys(rawConfig, parsed.error.issues));
+  if (partial) {
+    try {
+      checkAndBuild(partial, context);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
     }
   }
   throw new ConfigError(problems);
+}
+
+/**
+ * Config in which some domains or clients failed the schema. Cross-field checks skip those
+ * entries (their own problems are already reported) but keep every index as written.
+ */
+interface PartialLabConfig extends Omit<LabConfig, "domains" | "clients"> {
+  readonly domains: readonly (DomainConfig | undefined)[];
+  readonly clients: readonly (ClientConfig | undefined)[];
+  /** Indexes of domains parsed without some of their users, whose clients cannot be checked. */
+  readonly domainsMissingUsers?: ReadonlySet<number>;
+}
+
+/**
+ * A domain that failed the schema, parsed again without its invalid users, access rules and
+ * message size, so that its name and mail host still take part in the cross-field checks.
+ */
+function partialDomain(raw: unknown): { domain: DomainConfig; missingUsers: boolean } | undefined {
+  const whole = domainSchema.safeParse(raw);
+  if (whole.success) return { domain: whole.data, missingUsers: false };
+  if (raw === null || typeof raw !== "object") return undefined;
+  const parts = { ...(raw as Record<string, unknown>) };
+  const validItems = (items: unknown, schema: z.ZodType) =>
+    Array.isArray(items) ? items.filter((item) => schema.safeParse(item).success) : undefined;
+  const users = validItems(parts.users, userSchema);
+  const missingUsers = !Array.isArray(parts.users) || users!.length !== parts.users.length;
+  parts.users = users;
+  parts.access = validItems(parts.access, accessRuleSchema);
+  if (!domainSchema.shape.maxMessageSize.safeParse(parts.maxMessageSize).success) delete parts.maxMessageSize;
+  const retried = domainSchema.safeParse(parts);
+  return retried.success ? { domain: retried.data, missingUsers } : undefined;
+}
+
+/** Parses each part of a config that failed as a whole; undefined when the network or name server did not parse. */
+function partialConfig(raw: unknown): PartialLabConfig | undefined {
+  if (raw === null || typeof raw !== "object") return undefined;
+  const parts = raw as Record<string, unknown>;
+  const shape = labConfigSchema.shape;
+  const network = shape.network.safeParse(parts.network);
+  const nameServer = shape.nameServer.safeParse(parts.nameServer);
+  if (!network.success || !nameServer.success || !Array.isArray(parts.domains)) return undefined;
+  const clients = parts.clients === undefined ? [] : parts.clients;
+  if (!Array.isArray(clients)) return undefined;
+  const orDefault = <T>(result: { success: boolean; data?: T }, fallback: T): T =>
+    result.success ? result.data! : fallback;
+  const domains = parts.domains.map(partialDomain);
+  return {
+    network: network.data,
+    nameServer: nameServer.data,
+    domains: domains.map((domain) => domain?.domain),
+    domainsMissingUsers: new Set(domains.flatMap((domain, index) => (domain?.missingUsers ? [index] : []))),
+    clients: clients.map((client) => clientSchema.safeParse(client).data),
+    baseImage: orDefault(shape.baseImage.safeParse(parts.baseImage), "debian:bookworm-slim"),
+    mailQueue: orDefault(shape.mailQueue.safeParse(parts.mailQueue), { runInterval: "1m", lifetime: "1h" }),
+    verify: orDefault(shape.verify.safeParse(parts.verify), true),
+  };
 }
 
 /** A copy of `value` without the keys that zod reported as unrecognized. */
@@ -218,6 +282,10 @@ function dropKeys(value: unknown, issues: readonly z.core.$ZodIssue[]): unknown 
 
 /** Cross-field validation and resolution of config that already passed the schema. */
 export function buildPlan(config: LabConfig, context: PlanContext): LabPlan {
+  return checkAndBuild(config, context);
+}
+
+function checkAndBuild(config: PartialLabConfig, context: PlanContext): LabPlan {
   const problems: ConfigProblem[] = [];
   const stack = context.stack.toLowerCase().replace(/[^a-z0-9_.-]/g, "-");
   if (!STACK_NAME.test(stack)) {
@@ -273,8 +341,9 @@ export function buildPlan(config: LabConfig, context: PlanContext): LabPlan {
   };
 
   // Domains: unique, and no domain inside another (their zones would overlap).
-  const domainNames = config.domains.map((domain) => domain.name);
+  const domainNames = config.domains.map((domain) => domain?.name);
   config.domains.forEach((domain, index) => {
+    if (!domain) return;
     const first = domainNames.indexOf(domain.name);
     if (first !== index) {
       problems.push(
@@ -286,7 +355,9 @@ export function buildPlan(config: LabConfig, context: PlanContext): LabPlan {
       );
       return;
     }
-    const parent = domainNames.find((other) => other !== domain.name && domain.name.endsWith(`.${other}`));
+    const parent = domainNames.find(
+      (other) => other !== undefined && other !== domain.name && domain.name.endsWith(`.${other}`),
+    );
     if (parent) {
       problems.push(
         problemAt(
@@ -298,7 +369,8 @@ export function buildPlan(config: LabConfig, context: PlanContext): LabPlan {
     }
   });
 
-  const firstDomain = config.domains[0]!.name;
+  const firstDomain = config.domains.find((domain) => domain !== undefined)?.name;
+  if (firstDomain === undefined) throw new ConfigError(problems);
   const nsHostName = config.nameServer.hostName;
   const nameServerFqdn = `${nsHostName}.${firstDomain}`;
   const nsAddressText = config.nameServer.address ?? formatIpv4(firstUsable + (gateway === firstUsable ? 1 : 0));
@@ -306,7 +378,8 @@ export function buildPlan(config: LabConfig, context: PlanContext): LabPlan {
 
   /** Host ports published so far (`address:port`), for uniqueness messages. */
   const hostPorts = new Map<{ address: string; port: number }, string>();
-  const mailHosts: MailHostPlan[] = config.domains.map((domain, index) => {
+  const mailHosts: (MailHostPlan | undefined)[] = config.domains.map((domain, index) => {
+    if (!domain) return undefined;
     const fqdn = `${domain.mailHost.hostName}.${domain.name}`;
     if (domain.mailHost.hostName === nsHostName) {
       problems.push(
@@ -421,10 +494,11 @@ export function buildPlan(config: LabConfig, context: PlanContext): LabPlan {
   });
 
   // Clients: unique names that clash with no other host, existing users, addresses explicit or allocated.
-  const reservedKeys = new Set(["ns", nsHostName, ...mailHosts.map((host) => host.key)]);
-  const clientNames = config.clients.map((client) => client.name);
+  const reservedKeys = new Set(["ns", nsHostName, ...mailHosts.flatMap((host) => (host ? [host.key] : []))]);
+  const clientNames = config.clients.map((client) => client?.name);
   const pending: { index: number; build: (address: string) => ClientPlan }[] = [];
   const clients: (ClientPlan | undefined)[] = config.clients.map((client, index) => {
+    if (!client) return undefined;
     const namePath = ["clients", index, "name"];
     if (clientNames.indexOf(client.name) !== index) {
       problems.push(
@@ -442,17 +516,20 @@ export function buildPlan(config: LabConfig, context: PlanContext): LabPlan {
     const [login, domainName] = client.user.toLowerCase().split("@") as [string, string];
     const domainIndex = domainNames.indexOf(domainName);
     const domain = config.domains[domainIndex];
+    // A domain that failed the schema may be the one meant; its own problem is reported already.
+    if (!domain && config.domains.includes(undefined)) return undefined;
     if (!domain) {
       problems.push(
         problemAt(
           ["clients", index, "user"],
           client.user,
-          `names domain ${domainName}, which is not in mail-lab:domains (${domainNames.join(", ")}); use one of those`,
+          `names domain ${domainName}, which is not in mail-lab:domains (${domainNames.filter(Boolean).join(", ")}); use one of those`,
         ),
       );
       return undefined;
     }
     if (!domain.users.some((user) => user.login === login)) {
+      if (config.domainsMissingUsers?.has(domainIndex)) return undefined; // the user may be the invalid one
       const known = domain.users.map((user) => user.login).join(", ") || "none";
       problems.push(
         problemAt(
@@ -508,6 +585,9 @@ export function buildPlan(config: LabConfig, context: PlanContext): LabPlan {
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
+  // Entries that failed the schema were skipped above; the caller reports their problems.
+  if (mailHosts.includes(undefined) || clients.includes(undefined)) throw new ConfigError(problems);
+  const resolvedMailHosts = mailHosts as MailHostPlan[];
 
   const nameServer: NameServerPlan = {
     role: "name-server",
@@ -521,7 +601,7 @@ export function buildPlan(config: LabConfig, context: PlanContext): LabPlan {
   };
   const resolvedClients = clients as ClientPlan[];
   const reverse = reverseZoneOf(subnet);
-  const zones: ZonePlan[] = mailHosts.map((mailHost) => {
+  const zones: ZonePlan[] = resolvedMailHosts.map((mailHost) => {
     const relative = (fqdn: string) => fqdn.slice(0, -(mailHost.domain.length + 1));
     const records: DnsRecord[] = [
       { owner: "@", type: "NS", target: `${nsHostName}.${mailHost.domain}` },
@@ -547,7 +627,7 @@ export function buildPlan(config: LabConfig, context: PlanContext): LabPlan {
     type: "PTR",
     target: host.fqdn,
   });
-  const hostsByAddress = [nameServer, ...mailHosts, ...resolvedClients].sort(
+  const hostsByAddress = [nameServer, ...resolvedMailHosts, ...resolvedClients].sort(
     (a, b) => parseIpv4(a.address)! - parseIpv4(b.address)!,
   );
   zones.push({
@@ -569,7 +649,7 @@ export function buildPlan(config: LabConfig, context: PlanContext): LabPlan {
       reverseZone: reverse.zone,
     },
     nameServer,
-    mailHosts,
+    mailHosts: resolvedMailHosts,
     clients: resolvedClients,
     zones,
     baseImage: config.baseImage,

@@ -1,0 +1,43 @@
+/**
+ * Pulumi.yaml must load in the real engine (its project schema types only string, integer,
+ * boolean and arrays of those) and must describe every key the stack config accepts.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { parse } from "yaml";
+import { CONFIG_KEYS } from "./schema";
+
+const text = fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8");
+const project = parse(text) as {
+  name: string;
+  runtime: { name: string; options: { typescript: boolean } };
+  stackConfigDir: string;
+  config: Record<string, { type: string; description: string; items?: unknown }>;
+};
+
+describe("Pulumi.yaml", () => {
+  it("names the project mail-lab, a TypeScript program with its stacks under stacks/", () => {
+    assert.equal(project.name, "mail-lab");
+    assert.deepEqual(project.runtime, { name: "nodejs", options: { typescript: true } });
+    assert.equal(project.stackConfigDir, "stacks");
+  });
+
+  it("declares only types the project schema accepts", () => {
+    for (const [key, declaration] of Object.entries(project.config)) {
+      assert.ok(["string", "integer", "boolean", "array"].includes(declaration.type), `${key}: type ${declaration.type}`);
+      if (declaration.type === "array") assert.ok(declaration.items, `${key}: an array needs items`);
+      assert.ok(declaration.description.length > 20, `${key} has a description`);
+      assert.ok(CONFIG_KEYS.includes(key.replace(/^mail-lab:/, "") as never), `${key} is a key of the schema`);
+    }
+  });
+
+  it("describes every config key, as a typed declaration or in the comment block", () => {
+    for (const key of CONFIG_KEYS) {
+      const declared = `mail-lab:${key}` in project.config;
+      const commented = new RegExp(`^#\\s+mail-lab:${key}\\s+\\S`, "m").test(text);
+      assert.ok(declared || commented, `mail-lab:${key} is not described in Pulumi.yaml`);
+    }
+  });
+});
