@@ -86,7 +86,9 @@ describe("npm run render", () => {
   });
 
   it("refuses a stack with encrypted passwords, naming the keys", () => {
-    const file = writeStack("sealed2", (text) => text.replace("password: lee", "password:\n            secure: v1:abc"));
+    const file = writeStack("sealed2", (text) =>
+      text.replace("password: lee", "password:\n            secure: v1:abc"),
+    );
     const result = run("render.ts", file, path.join(scratch, "out2"));
     assert.equal(result.code, 1);
     assert.match(result.stderr, /mail-lab:domains\[0\]\.users\[0\]\.password is encrypted; render needs plain values/);

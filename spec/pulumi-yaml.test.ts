@@ -26,7 +26,10 @@ describe("Pulumi.yaml", () => {
 
   it("declares only types the project schema accepts", () => {
     for (const [key, declaration] of Object.entries(project.config)) {
-      assert.ok(["string", "integer", "boolean", "array"].includes(declaration.type), `${key}: type ${declaration.type}`);
+      assert.ok(
+        ["string", "integer", "boolean", "array"].includes(declaration.type),
+        `${key}: type ${declaration.type}`,
+      );
       if (declaration.type === "array") assert.ok(declaration.items, `${key}: an array needs items`);
       assert.ok(declaration.description.length > 20, `${key} has a description`);
       assert.ok(CONFIG_KEYS.includes(key.replace(/^mail-lab:/, "") as never), `${key} is a key of the schema`);
