@@ -12,8 +12,14 @@
  *   providers;
  * - everything created is recorded the moment it exists, so `teardown()` can remove it even when
  *   the rest of its creation failed.
+ *
+ * With `previous` (the resources a earlier deploy recorded, see `HarnessState`), it behaves like a
+ * second `pulumi up` against them: a resource whose inputs are unchanged is kept ("same"), a
+ * changed one is replaced (a `local.Command` without changed `triggers` is updated in place),
+ * a new one is created, and `completeUpdate()` deletes what the program no longer declares.
  */
 import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { docker, dockerJson, dockerLines, dockerResult, run, DockerError } from "./docker-cli";
@@ -84,6 +90,77 @@ export type CreatedObject =
       readonly addPreviousOutputInEnv: boolean;
     };
 
+/** Which kind of object each resource type makes. */
+const KIND_OF_TYPE: Record<SupportedType, CreatedObject["kind"]> = {
+  [NETWORK]: "network",
+  [REMOTE_IMAGE]: "image",
+  [VOLUME]: "volume",
+  [CONTAINER]: "container",
+  [COMMAND]: "command",
+};
+
+/** What a deploy did to one resource, as the engine's summary counts it. */
+export type ChangeAction = "same" | "created" | "updated" | "replaced" | "deleted";
+
+export interface ResourceChange {
+  readonly type: string;
+  /** The resource's logical name (the first argument of its constructor). */
+  readonly name: string;
+  readonly action: ChangeAction;
+  /** The Docker objects (or command) concerned, as "container mail-lab-dev-ns". */
+  readonly objects: readonly string[];
+  /** For "updated" and "replaced": the top-level inputs that differ from the previous deploy. */
+  readonly changedInputs?: readonly string[];
+}
+
+/** One resource as a deploy left it: what the next deploy compares against and hands back. */
+export interface RecordedResource {
+  readonly type: string;
+  readonly name: string;
+  /** Inputs with secrets unwrapped: the diff compares these. */
+  readonly inputs: unknown;
+  readonly id: string;
+  /** The outputs returned to the program (secrets still wrapped), handed back when kept. */
+  readonly state: Record<string, unknown>;
+  /** The Docker objects (or command) this resource made, in creation order. */
+  readonly objects: readonly CreatedObject[];
+}
+
+/** Resource options the mocks do not receive in `MockResourceArgs`; `stack.ts` reads them off the monitor. */
+export interface RegistrationOptions {
+  readonly deleteBeforeReplace: boolean;
+  readonly ignoreChanges: readonly string[];
+  readonly replaceOnChanges: readonly string[];
+}
+
+function resourceKey(type: string, name: string): string {
+  return `${type}::${name}`;
+}
+
+function describeObject(object: CreatedObject): string {
+  return `${object.kind} ${object.name}`;
+}
+
+/** JSON with object keys sorted, so equal inputs give equal text whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    item !== null && typeof item === "object" && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : item,
+  );
+}
+
+/** Top-level input keys whose values differ (present in either). */
+function changedKeys(before: unknown, after: unknown): string[] {
+  const asRecord = (value: unknown) =>
+    value !== null && typeof value === "object" ? (value as Record<string, unknown>) : {};
+  const left = asRecord(before);
+  const right = asRecord(after);
+  return [...new Set([...Object.keys(left), ...Object.keys(right)])]
+    .filter((key) => canonicalJson(left[key]) !== canonicalJson(right[key]))
+    .sort();
+}
+
 export interface DockerMocksOptions {
   /** Progress lines (one per created object, command output). Default: written to stderr. */
   readonly log?: (line: string) => void;
@@ -95,6 +172,13 @@ export interface DockerMocksOptions {
   readonly requiredLabels?: Record<string, string>;
   /** How often `wait: true` polls the container's health, in ms. Default 500. */
   readonly healthPollMs?: number;
+  /**
+   * The resources of the previous deploy of this stack: set, the mocks update them like a second
+   * `pulumi up` (keep, replace, create, and `completeUpdate()` deletes). Default: every resource is created.
+   */
+  readonly previous?: readonly RecordedResource[];
+  /** The harness's state file for this stack; `teardown()` removes it with the objects. */
+  readonly stateFile?: string;
 }
 
 /** A failure while applying one resource; the message names the resource and says what failed. */
@@ -204,14 +288,46 @@ export class DockerMocks implements pulumi.runtime.Mocks {
   /** Logical names of the resources applied, in the order `newResource` finished them. */
   readonly applied: { readonly type: string; readonly name: string }[] = [];
 
+  /** What happened to each resource, in the order `newResource` finished them (deletions last). */
+  readonly changes: ResourceChange[] = [];
+  /** Every custom resource of this deploy as it now stands: the next deploy's `previous`. */
+  readonly resources: RecordedResource[] = [];
+
   private readonly log: (line: string) => void;
   private readonly requiredLabels: Record<string, string>;
   private readonly healthPollMs: number;
+  private readonly previous: ReadonlyMap<string, RecordedResource> | undefined;
+  private readonly previousOrder: readonly RecordedResource[];
+  private readonly stateFile: string | undefined;
+  private readonly registrations = new Map<string, RegistrationOptions>();
+  private readonly seen = new Set<string>();
+  /** Objects of replaced resources, removed by `completeUpdate()` (the engine deletes them last). */
+  private readonly pendingDeletes: RecordedResource[] = [];
 
   constructor(options: DockerMocksOptions = {}) {
     this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.requiredLabels = options.requiredLabels ?? {};
     this.healthPollMs = options.healthPollMs ?? 500;
+    this.stateFile = options.stateFile;
+    this.previousOrder = options.previous ?? [];
+    if (options.previous) {
+      const byKey = new Map<string, RecordedResource>();
+      for (const resource of options.previous) byKey.set(resourceKey(resource.type, resource.name), resource);
+      this.previous = byKey;
+    }
+  }
+
+  /** True when this deploy updates a previous one. */
+  get updating(): boolean {
+    return this.previous !== undefined;
+  }
+
+  /**
+   * Records the options of a registration (the monitor sees them, `newResource` does not). Called
+   * by `stack.ts` just before the mock monitor calls `newResource` for the same resource.
+   */
+  noteRegistration(type: string, name: string, options: RegistrationOptions): void {
+    this.registrations.set(resourceKey(type, name), options);
   }
 
   /** Provider functions (invokes) are not applied: nothing in the lab should need one. */
@@ -262,10 +378,64 @@ export class DockerMocks implements pulumi.runtime.Mocks {
         `resource type ${args.type} is not supported by the harness (supported: ${SUPPORTED_TYPES.join(", ")})`,
       );
     }
-    const inputs = Fields.of(
-      `${args.type} "${args.name}"`,
-      unwrapSecrets(args.inputs, `${args.type} "${args.name}" inputs`),
-    );
+    const plainInputs = unwrapSecrets(args.inputs, `${args.type} "${args.name}" inputs`);
+    const key = resourceKey(args.type, args.name);
+    if (this.seen.has(key)) {
+      throw new Error(
+        `a second ${args.type} named "${args.name}": the harness keys its state by type and name, so each must be unique`,
+      );
+    }
+    this.seen.add(key);
+    const before = this.previous?.get(key);
+    if (!before) {
+      const result = await this.create(args, plainInputs);
+      this.record(args, plainInputs, result, "created");
+      return result;
+    }
+    const changed = changedKeys(before.inputs, plainInputs);
+    const options = this.registrations.get(key);
+    if (options && options.ignoreChanges.length > 0) {
+      throw new UnsupportedInputError(
+        `${args.type} "${args.name}": the resource option \`ignoreChanges\` is not applied by the harness's update`,
+      );
+    }
+    // `replaceOnChanges` paths such as "triggers[*]" (pulumi-command sets that one itself), by top-level input.
+    const replaceOn = (options?.replaceOnChanges ?? []).map((path) => path.split(/[.[]/, 1)[0] ?? path);
+    if (changed.length === 0) {
+      await this.confirmExists(before);
+      this.created.push(...before.objects);
+      const result = { id: before.id, state: before.state };
+      this.record(args, plainInputs, result, "same");
+      return result;
+    }
+    if (args.type === COMMAND && !changed.some((input) => replaceOn.includes(input) || replaceOn.includes("*"))) {
+      // pulumi-command updates in place unless a `replaceOnChanges` input (its own "triggers[*]")
+      // changed: it runs `update`, or `create` again.
+      const result = await this.create(args, plainInputs, before);
+      this.record(args, plainInputs, result, "updated", changed);
+      return result;
+    }
+    // Replacement. With deleteBeforeReplace the old object goes first (fixed names and addresses
+    // cannot exist twice); otherwise the new one is created first and the old one deleted at the end.
+    if (options?.deleteBeforeReplace) {
+      await this.removeAll(before.objects);
+      this.log(`deleted ${before.objects.map(describeObject).join(", ")} before replacing it (deleteBeforeReplace)`);
+    } else {
+      this.pendingDeletes.push(before);
+    }
+    const result = await this.create(args, plainInputs);
+    this.record(args, plainInputs, result, "replaced", changed);
+    return result;
+  }
+
+  /** Applies a resource by creating it (or, for a command with `previous`, running it again in place). */
+  private async create(
+    args: MockResourceArgs,
+    plainInputs: unknown,
+    previous?: RecordedResource,
+  ): Promise<MockResourceResult> {
+    if (!isSupportedType(args.type)) throw new Error(`unsupported type ${args.type}`);
+    const inputs = Fields.of(`${args.type} "${args.name}"`, plainInputs);
     const raw = (args.inputs ?? {}) as Record<string, unknown>;
     const type: SupportedType = args.type;
     switch (type) {
@@ -278,11 +448,118 @@ export class DockerMocks implements pulumi.runtime.Mocks {
       case CONTAINER:
         return this.createContainer(args.name, inputs, raw);
       case COMMAND:
-        return this.runCommand(args.name, inputs, raw);
+        return this.runCommand(args.name, inputs, raw, previous);
       default: {
         const unreachable: never = type;
         throw new Error(`unhandled type ${String(unreachable)}`);
       }
+    }
+  }
+
+  /** Adds a resource to the new state and its change to the report. */
+  private record(
+    args: MockResourceArgs,
+    inputs: unknown,
+    result: MockResourceResult,
+    action: ChangeAction,
+    changedInputs?: readonly string[],
+  ): void {
+    const kind = KIND_OF_TYPE[args.type as SupportedType];
+    const objects = this.created.filter((object) => object.kind === kind && object.resource === args.name);
+    this.resources.push({
+      type: args.type,
+      name: args.name,
+      inputs,
+      id: result.id ?? "",
+      state: (result.state ?? {}) as Record<string, unknown>,
+      objects,
+    });
+    this.changes.push({
+      type: args.type,
+      name: args.name,
+      action,
+      objects: objects.map(describeObject),
+      ...(changedInputs ? { changedInputs } : {}),
+    });
+    if (action !== "created") {
+      this.log(
+        `${action} ${objects.map(describeObject).join(", ") || `${args.type} "${args.name}"`}` +
+          (changedInputs ? ` (changed: ${changedInputs.join(", ")})` : ""),
+      );
+    }
+  }
+
+  /**
+   * A kept resource must still exist: the harness, like `pulumi up` without `--refresh`, does not
+   * re-read state, but a missing object would make the "same" report a lie.
+   */
+  private async confirmExists(resource: RecordedResource): Promise<void> {
+    for (const object of resource.objects) {
+      const argv: Record<CreatedObject["kind"], string[] | undefined> = {
+        container: ["container", "inspect", object.id],
+        network: ["network", "inspect", object.id],
+        volume: ["volume", "inspect", object.name],
+        image: object.kind === "image" ? ["image", "inspect", object.references[0] ?? object.name] : undefined,
+        command: undefined,
+      };
+      const inspect = argv[object.kind];
+      if (!inspect) continue;
+      const result = await dockerResult(inspect);
+      if (result.code !== 0) {
+        throw new Error(
+          `${describeObject(object)} of the previous deploy is gone (${result.stderr.trim()}); the harness does not ` +
+            `refresh state: remove the stack (e2e-down) and deploy it afresh`,
+        );
+      }
+    }
+  }
+
+  /** Removes objects newest first; throws listing every failure. */
+  private async removeAll(objects: readonly CreatedObject[]): Promise<string[]> {
+    const removed: string[] = [];
+    const errors: string[] = [];
+    for (const object of [...objects].reverse()) {
+      try {
+        const done = await this.remove(object);
+        if (done) removed.push(done);
+      } catch (error) {
+        errors.push(`${describeObject(object)}: ${errorMessage(error)}`);
+      }
+      const index = this.created.indexOf(object);
+      if (index !== -1) this.created.splice(index, 1);
+    }
+    if (errors.length > 0) throw new Error(`could not remove ${errors.length} object(s):\n  ${errors.join("\n  ")}`);
+    return removed;
+  }
+
+  /**
+   * Ends an update as the engine does: deletes the old objects of resources replaced
+   * create-before-delete, then the resources the program no longer declares (newest first), and
+   * reports those as "deleted". Call after the program's registrations are all done.
+   */
+  async completeUpdate(): Promise<void> {
+    if (!this.previous) return;
+    for (const resource of [...this.pendingDeletes].reverse()) {
+      // A rebuild that gave the very same image must not be removed with its predecessor.
+      const keep = new Set(this.created);
+      const objects = resource.objects.filter(
+        (object) =>
+          !keep.has(object) && !this.created.some((live) => live.kind === object.kind && live.id === object.id),
+      );
+      await this.removeAll(objects);
+      if (objects.length > 0) this.log(`deleted the replaced ${objects.map(describeObject).join(", ")}`);
+    }
+    this.pendingDeletes.length = 0;
+    const gone = this.previousOrder.filter((resource) => !this.seen.has(resourceKey(resource.type, resource.name)));
+    for (const resource of [...gone].reverse()) {
+      await this.removeAll(resource.objects);
+      this.changes.push({
+        type: resource.type,
+        name: resource.name,
+        action: "deleted",
+        objects: resource.objects.map(describeObject),
+      });
+      this.log(`deleted ${resource.objects.map(describeObject).join(", ") || `${resource.type} "${resource.name}"`}`);
     }
   }
 
@@ -711,11 +988,21 @@ export class DockerMocks implements pulumi.runtime.Mocks {
 
   // --- command:local:Command --------------------------------------------------------------------
 
-  private async runCommand(resource: string, f: Fields, raw: Record<string, unknown>): Promise<MockResourceResult> {
+  /**
+   * Runs a command's `create`, or with `previous` (an in-place update: inputs other than `triggers`
+   * changed) its `update`, else `create` again, with the previous outputs in
+   * `PULUMI_COMMAND_STDOUT`/`_STDERR` as pulumi-command does.
+   */
+  private async runCommand(
+    resource: string,
+    f: Fields,
+    raw: Record<string, unknown>,
+    previous?: RecordedResource,
+  ): Promise<MockResourceResult> {
     const create = f.string("create");
     const deleteCommand = f.string("delete");
-    f.recorded("update"); // every deploy is a fresh create: update never runs
-    f.recorded("triggers");
+    const update = f.string("update");
+    f.recorded("triggers"); // compared by the update's diff: a change replaces the command
     const environment = f.stringMap("environment");
     const dir = path.resolve(f.string("dir") ?? ".");
     const interpreter = f.strings("interpreter");
@@ -738,10 +1025,17 @@ export class DockerMocks implements pulumi.runtime.Mocks {
     };
     let stdout = "";
     let stderr = "";
-    if (create !== undefined) {
-      ({ stdout, stderr } = await this.execute(resource, { ...base, command: create }, {}));
+    const previousOutputs: Record<string, string> = {};
+    if (previous && addPreviousOutputInEnv) {
+      const { stdout: lastOut, stderr: lastErr } = previous.state;
+      if (typeof lastOut === "string" && lastOut !== "") previousOutputs["PULUMI_COMMAND_STDOUT"] = lastOut;
+      if (typeof lastErr === "string" && lastErr !== "") previousOutputs["PULUMI_COMMAND_STDERR"] = lastErr;
     }
-    const id = `${resource}-${randomBytes(4).toString("hex")}`;
+    const run = previous ? (update ?? create) : create;
+    if (run !== undefined) {
+      ({ stdout, stderr } = await this.execute(resource, { ...base, command: run }, previousOutputs));
+    }
+    const id = previous?.id ?? `${resource}-${randomBytes(4).toString("hex")}`;
     this.created.push({
       kind: "command",
       resource,
@@ -802,6 +1096,16 @@ export class DockerMocks implements pulumi.runtime.Mocks {
   async teardown(): Promise<string[]> {
     const removed: string[] = [];
     const errors: string[] = [];
+    // Replaced objects an update had not deleted yet go first: an old container holds the network,
+    // volumes and image that the others are.
+    for (const object of this.pendingDeletes.splice(0).flatMap((resource) => [...resource.objects].reverse())) {
+      try {
+        const done = await this.remove(object);
+        if (done) removed.push(done);
+      } catch (error) {
+        errors.push(`${object.kind} ${object.name}: ${errorMessage(error)}`);
+      }
+    }
     while (this.created.length > 0) {
       const object = this.created.pop()!;
       try {
@@ -812,6 +1116,8 @@ export class DockerMocks implements pulumi.runtime.Mocks {
       }
     }
     for (const line of removed) this.log(`removed ${line}`);
+    // The state describes objects that are gone now: an update from it would fail.
+    if (this.stateFile) fs.rmSync(this.stateFile, { force: true });
     if (errors.length > 0) throw new Error(`teardown failed for ${errors.length} object(s):\n  ${errors.join("\n  ")}`);
     return removed;
   }

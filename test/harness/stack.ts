@@ -1,14 +1,23 @@
 /**
  * Deploys a stack file's config through the Pulumi program with `DockerMocks` (no Pulumi CLI),
- * and removes a stack's Docker objects by label.
+ * updates a deployed stack like a second `pulumi up` (from the harness's state file), and removes
+ * a stack's Docker objects by label.
  */
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import { engineConfigOf, readStackFile } from "../../spec/load";
 import { PROJECT } from "../../spec/errors";
 import { docker, dockerLines, DockerError } from "./docker-cli";
-import { DockerMocks } from "./docker-mocks";
+import {
+  type ChangeAction,
+  DockerMocks,
+  type RecordedResource,
+  type RegistrationOptions,
+  type ResourceChange,
+} from "./docker-mocks";
 import { unwrapSecrets } from "./inputs";
 
 /** Labels by which the harness finds a stack's objects (also required on each of them). */
@@ -33,14 +42,108 @@ export interface DeployOptions {
   readonly requireStackLabels?: boolean;
   /** How often `wait: true` polls health, in ms (tests shorten it). */
   readonly healthPollMs?: number;
+  /**
+   * Update the stack deployed before (like a second `pulumi up`) instead of removing what is left
+   * and creating everything: needs the state file that deploy wrote. Default false.
+   */
+  readonly update?: boolean;
+  /** Folder of the harness's state files; default `$TMPDIR/mail-lab-harness-state`. */
+  readonly stateDir?: string;
 }
 
 export interface Deployment {
   readonly stack: string;
   /** The program's exports, resolved to plain JSON (Outputs awaited, secrets unwrapped). */
   readonly outputs: Record<string, unknown>;
-  /** What was created; `mocks.teardown()` removes it. */
+  /** The stack's objects (created or kept); `mocks.teardown()` removes them and the state file. */
   readonly mocks: DockerMocks;
+  /** What happened to each resource: all "created" on a first deploy. */
+  readonly changes: readonly ResourceChange[];
+  /** Where the state for the next update was written. */
+  readonly stateFile: string;
+}
+
+/** What the harness keeps between deploys of a stack (the engine keeps its checkpoint instead). */
+export interface HarnessState {
+  readonly version: 1;
+  readonly project: string;
+  readonly stack: string;
+  /** The resources in the order their deploy finished them. */
+  readonly resources: readonly RecordedResource[];
+}
+
+export const DEFAULT_STATE_DIR = path.join(os.tmpdir(), "mail-lab-harness-state");
+
+/** The state file of a stack: `<stateDir>/mail-lab.<stack>.json`. */
+export function stateFileOf(stack: string, stateDir = DEFAULT_STATE_DIR): string {
+  return path.join(stateDir, `${PROJECT}.${stack}.json`);
+}
+
+function readState(file: string, stack: string): HarnessState {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    throw new Error(
+      `no harness state for stack ${stack} at ${file}: deploy it without \`update\` first (an update compares against the previous deploy)`,
+    );
+  }
+  const state = JSON.parse(text) as HarnessState;
+  if (state.version !== 1 || state.project !== PROJECT || state.stack !== stack || !Array.isArray(state.resources)) {
+    throw new Error(`${file} is not harness state (version 1) of ${PROJECT}/${stack}`);
+  }
+  return state;
+}
+
+/** Written owner-only: the state holds secret outputs (the CA's key) in plain text, as a checkpoint does encrypted. */
+function writeState(file: string, state: HarnessState): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const temporary = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, `${JSON.stringify(state, null, 1)}\n`, { mode: 0o600 });
+  fs.renameSync(temporary, file);
+}
+
+/** "2 created, 1 replaced, 12 same": the engine's summary line. */
+export function summarizeChanges(changes: readonly ResourceChange[]): string {
+  const order: ChangeAction[] = ["created", "updated", "replaced", "deleted", "same"];
+  const counts = order
+    .map((action) => [action, changes.filter((change) => change.action === action).length] as const)
+    .filter(([, count]) => count > 0);
+  return counts.length === 0 ? "no resources" : counts.map(([action, count]) => `${count} ${action}`).join(", ");
+}
+
+/** The part of a RegisterResourceRequest the harness reads (google-protobuf getters). */
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getDeletebeforereplace(): boolean;
+  getIgnorechangesList(): string[];
+  getReplaceonchangesList(): string[];
+}
+type RegisterCallback = (error: unknown, response: unknown) => void;
+interface MonitorWithRegister {
+  registerResource(request: RegisterRequest, callback: RegisterCallback): unknown;
+}
+
+/**
+ * `MockResourceArgs` carries no resource options, but replacing needs `deleteBeforeReplace`: wrap
+ * the mock monitor's `registerResource` to hand each registration's options to the mocks first.
+ */
+function observeRegistrations(mocks: DockerMocks): void {
+  const monitor = pulumi.runtime.getMonitor() as unknown as Partial<MonitorWithRegister> | undefined;
+  const original = monitor?.registerResource;
+  if (!monitor || typeof original !== "function") {
+    throw new Error("the mock monitor has no registerResource; the harness needs updating for this @pulumi/pulumi");
+  }
+  monitor.registerResource = (request: RegisterRequest, callback: RegisterCallback) => {
+    const options: RegistrationOptions = {
+      deleteBeforeReplace: request.getDeletebeforereplace(),
+      ignoreChanges: request.getIgnorechangesList(),
+      replaceOnChanges: request.getReplaceonchangesList(),
+    };
+    mocks.noteRegistration(request.getType(), request.getName(), options);
+    return original.call(monitor, request, callback);
+  };
 }
 
 const DEFAULT_PROGRAM = path.resolve(__dirname, "../../index.ts");
@@ -131,8 +234,12 @@ export async function deployStack(stackFile: string, options: DeployOptions = {}
     );
   }
 
-  const leftovers = await destroyStack(stack, { log });
-  if (leftovers.length > 0) log(`removed ${leftovers.length} leftover object(s) of stack ${stack}`);
+  const stateFile = stateFileOf(stack, options.stateDir);
+  const previous = options.update ? readState(stateFile, stack) : undefined;
+  if (!previous) {
+    const leftovers = await destroyStack(stack, { log, stateDir: options.stateDir });
+    if (leftovers.length > 0) log(`removed ${leftovers.length} leftover object(s) of stack ${stack}`);
+  }
 
   // The engine hands config to the program through PULUMI_CONFIG; the SDK reads that variable once,
   // when first loaded, so also set it in the SDK's store.
@@ -145,8 +252,11 @@ export async function deployStack(stackFile: string, options: DeployOptions = {}
     log,
     requiredLabels: options.requireStackLabels === false ? undefined : stackLabels(stack),
     healthPollMs: options.healthPollMs,
+    previous: previous?.resources,
+    stateFile,
   });
   await pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
+  observeRegistrations(mocks);
 
   // A resource whose registration fails rejects promises nobody awaits; collect them instead of
   // letting Node end the process, and report them with the deploy's error.
@@ -160,7 +270,7 @@ export async function deployStack(stackFile: string, options: DeployOptions = {}
   const previousCwd = process.cwd();
   process.chdir(options.cwd ?? path.dirname(program));
   try {
-    log(`deploying stack ${stack} with ${path.relative(previousCwd, program) || program}`);
+    log(`${previous ? "updating" : "deploying"} stack ${stack} with ${path.relative(previousCwd, program) || program}`);
     importedPrograms.add(program);
     const module = (await import(pathToFileURL(program).href)) as Record<string, unknown>;
     const outputsPromise = programOutputs(module);
@@ -174,17 +284,30 @@ export async function deployStack(stackFile: string, options: DeployOptions = {}
     const lateFailure = mocks.failures[0];
     if (lateFailure) throw lateFailure;
     if (stray.length > 0) throw stray[0];
-    log(`stack ${stack} deployed: ${mocks.created.length} object(s)`);
-    return { stack, outputs, mocks };
+    await mocks.completeUpdate();
+    writeState(stateFile, { version: 1, project: PROJECT, stack, resources: mocks.resources });
+    log(`stack ${stack} ${previous ? "updated" : "deployed"}: ${summarizeChanges(mocks.changes)}`);
+    return { stack, outputs, mocks, changes: mocks.changes, stateFile };
   } catch (error) {
     await pulumi.runtime.disconnect().catch(() => undefined);
     const others = [...mocks.failures, ...stray].filter((other) => other !== error).map(errorMessage);
-    let teardownError: string | undefined;
+    const teardownErrors: string[] = [];
     try {
       await mocks.teardown();
     } catch (teardown) {
-      teardownError = errorMessage(teardown);
+      teardownErrors.push(errorMessage(teardown));
     }
+    // A failed update may leave objects of the previous deploy the mocks did not reach: remove the
+    // whole stack by label, so that a test never leaks it. (The engine would keep a partial state.)
+    if (previous) {
+      try {
+        await destroyStack(stack, { log, stateDir: options.stateDir });
+      } catch (destroy) {
+        teardownErrors.push(errorMessage(destroy));
+      }
+    }
+    const teardownError = teardownErrors.length > 0 ? teardownErrors.join("\n") : undefined;
+    fs.rmSync(stateFile, { force: true });
     const message =
       `deploy of stack ${stack} failed: ${errorMessage(error)}` +
       (others.length > 0 ? `\nother failures:\n  ${others.join("\n  ")}` : "") +
@@ -201,6 +324,8 @@ export async function deployStack(stackFile: string, options: DeployOptions = {}
 
 export interface DestroyOptions {
   readonly log?: (line: string) => void;
+  /** Folder of the harness's state files (the stack's file is removed too); default as deployStack's. */
+  readonly stateDir?: string;
 }
 
 /**
@@ -272,6 +397,7 @@ export async function destroyStack(stack: string, options: DestroyOptions = {}):
     seen.add(id);
     await attempt(`image ${reference}`, ["image", "rm", "-f", id]);
   }
+  fs.rmSync(stateFileOf(stack, options.stateDir), { force: true });
   if (errors.length > 0) {
     throw new Error(`destroyStack ${stack}: could not remove ${errors.length} object(s):\n  ${errors.join("\n  ")}`);
   }
