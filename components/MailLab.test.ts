@@ -8,7 +8,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
+import { parseTargets, targetsFromPlan } from "../check/targets";
 import { PATHS } from "../render/files";
+import { readStackFile } from "../spec/load";
+import { resolvePlan } from "../spec/plan";
+import { labConfigDigest, PLAN_VARIABLE } from "./LabVerification";
 
 const root = path.join(__dirname, "..");
 
@@ -16,6 +20,8 @@ interface Registered {
   type: string;
   name: string;
   inputs: Record<string, any>;
+  /** Top-level inputs that arrived as secrets (test/mock-run.ts). */
+  secretInputs?: string[];
 }
 
 function runProgram(stackFile: string): { registered: Registered[]; outputs?: Record<string, any>; error?: string } {
@@ -175,7 +181,9 @@ describe("the dev stack under mocks", () => {
   });
 
   it("issues a CA once and a certificate per mail host, without logging the keys", () => {
-    const commands = run.registered.filter((resource) => resource.type === "command:local:Command");
+    const commands = run.registered.filter(
+      (resource) => resource.type === "command:local:Command" && resource.name !== "dev-verification-check",
+    );
     assert.deepEqual(commands.map((command) => command.name).sort(), [
       "dev-ca-ca",
       "dev-mail-daum-net-certificate",
@@ -201,8 +209,117 @@ describe("the dev stack under mocks", () => {
     assert.match(run.outputs!.caCertificate, /^-----BEGIN CERTIFICATE-----/);
   });
 
+  it("runs the lab's checks after every host, again when a container or the rendered config changes", () => {
+    const verifications = run.registered.filter((resource) => resource.type === "mail-lab:index:LabVerification");
+    assert.deepEqual(
+      verifications.map((resource) => resource.name),
+      ["dev-verification"],
+    );
+    const checks = run.registered.filter((resource) => resource.name === "dev-verification-check");
+    assert.equal(checks.length, 1);
+    const check = checks[0]!;
+    assert.equal(check.type, "command:local:Command");
+    assert.equal(
+      check.inputs.create,
+      `node --import tsx scripts/check.ts --plan-json-env ${PLAN_VARIABLE} --timeout 120`,
+    );
+    assert.equal(check.inputs.dir, root);
+    assert.equal(check.inputs.logging, "stdoutAndStderr");
+    assert.equal(check.inputs.delete, undefined, "nothing to undo: the checks leave only mail in the users' mailboxes");
+
+    // The checks' targets, with passwords, travel as a secret environment variable, not on a command line.
+    const file = readStackFile(path.join(root, "stacks", "Pulumi.dev.yaml"));
+    const plan = resolvePlan(file.config, { project: "mail-lab", stack: "dev" });
+    assert.deepEqual(Object.keys(check.inputs.environment), [PLAN_VARIABLE]);
+    assert.deepEqual(parseTargets(check.inputs.environment[PLAN_VARIABLE]), targetsFromPlan(plan));
+    assert.deepEqual(check.secretInputs, ["environment"]);
+
+    // Triggers: every host container's id (mock ids are `<resource name>-id`), then the config digest.
+    const containerResources = containers.map((resource) => resource.name);
+    assert.deepEqual(check.inputs.triggers, [
+      ...[
+        "dev-ns-container",
+        "dev-mail-naver-com-container",
+        "dev-mail-daum-net-container",
+        "dev-lee-pc-container",
+        "dev-kim-pc-container",
+      ].map((name) => `${name}-id`),
+      labConfigDigest(plan),
+    ]);
+    assert.deepEqual([...containerResources].sort(), [
+      "dev-kim-pc-container",
+      "dev-lee-pc-container",
+      "dev-mail-daum-net-container",
+      "dev-mail-naver-com-container",
+      "dev-ns-container",
+    ]);
+    // The SDK registers a resource only once everything it depends on is registered.
+    const checkIndex = run.registered.indexOf(check);
+    for (const name of containerResources) {
+      assert.ok(
+        run.registered.findIndex((resource) => resource.name === name) < checkIndex,
+        `the checks must wait for ${name}`,
+      );
+    }
+  });
+
+  it("gives the config digest a change of any rendered file, password or client, and nothing else", () => {
+    const file = readStackFile(path.join(root, "stacks", "Pulumi.dev.yaml"));
+    const digestOf = (edit: (config: any) => void) => {
+      const config = structuredClone(file.config) as any;
+      edit(config);
+      return labConfigDigest(resolvePlan(config, { project: "mail-lab", stack: "dev" }));
+    };
+    const unchanged = digestOf(() => undefined);
+    assert.equal(
+      digestOf(() => undefined),
+      unchanged,
+    );
+    assert.notEqual(
+      digestOf((config) => (config.domains[0].users[0].password = "another")),
+      unchanged,
+    );
+    assert.notEqual(
+      digestOf((config) => config.domains[0].access.pop()),
+      unchanged,
+    );
+    assert.notEqual(
+      digestOf((config) => (config.clients[1].name = "kim-laptop")),
+      unchanged,
+    );
+  });
+
   it("gives identical resource inputs on a second run, so a second pulumi up is a no-op", () => {
     assert.deepEqual(runProgram(path.join(root, "stacks", "Pulumi.dev.yaml")).registered, run.registered);
+  });
+});
+
+describe("the dev stack with verify: false under mocks", () => {
+  it("declares no checks and otherwise exactly the same resources", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mail-lab-mock-"));
+    try {
+      // Same file name, so the same stack name and resource names as the dev run.
+      const stackFile = path.join(dir, "Pulumi.dev.yaml");
+      fs.writeFileSync(
+        stackFile,
+        `${fs.readFileSync(path.join(root, "stacks", "Pulumi.dev.yaml"), "utf8")}\n  mail-lab:verify: false\n`,
+      );
+      const unverified = runProgram(stackFile);
+      assert.equal(unverified.error, undefined);
+      assert.deepEqual(
+        unverified.registered.filter(
+          (resource) => resource.type === "mail-lab:index:LabVerification" || /verification/.test(resource.name),
+        ),
+        [],
+      );
+      const verified = runProgram(path.join(root, "stacks", "Pulumi.dev.yaml"));
+      assert.deepEqual(
+        unverified.registered,
+        verified.registered.filter((resource) => !resource.name.startsWith("dev-verification")),
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

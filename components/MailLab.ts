@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { LabPlan } from "../spec/plan";
 import { CertificateAuthority } from "./CertificateAuthority";
 import { asLabelList, type LabRole, labLabels } from "./container-defaults";
+import { LabVerification } from "./LabVerification";
 import { MailClient } from "./MailClient";
 import { MailHost } from "./MailHost";
 import { NameServer } from "./NameServer";
@@ -65,6 +66,8 @@ export class MailLab extends pulumi.ComponentResource {
   public readonly nameServer: NameServer;
   public readonly mailHosts: MailHost[];
   public readonly clients: MailClient[];
+  /** The lab's round trip, run by `pulumi up` after every host; absent when `mail-lab:verify` is false. */
+  public readonly verification?: LabVerification;
   /** Everything the stack exports. */
   public readonly outputs: pulumi.Output<MailLabOutputs>;
 
@@ -152,6 +155,19 @@ export class MailLab extends pulumi.ComponentResource {
         { parent: this, dependsOn: [mailHost.container] },
       );
     });
+
+    if (plan.verify) {
+      const containers = [
+        this.nameServer.container,
+        ...this.mailHosts.map((mailHost) => mailHost.container),
+        ...this.clients.map((client) => client.container),
+      ];
+      this.verification = new LabVerification(
+        `${name}-verification`,
+        { plan, containers },
+        { parent: this, dependsOn: containers },
+      );
+    }
 
     this.outputs = pulumi.output({
       network: { name: this.network.name, subnet: plan.network.subnet },

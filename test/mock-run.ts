@@ -6,7 +6,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { engineConfigOf, readStackFile } from "../spec/load";
-import { unwrapSecrets } from "./harness/inputs";
+import { containsSecret, unwrapSecrets } from "./harness/inputs";
 
 /** The resource types the lab declares; anything else is a bug the test must see. */
 export const EXPECTED_TYPES = new Set([
@@ -15,6 +15,7 @@ export const EXPECTED_TYPES = new Set([
   "mail-lab:index:NameServer",
   "mail-lab:index:MailHost",
   "mail-lab:index:MailClient",
+  "mail-lab:index:LabVerification",
   "docker:index/network:Network",
   "docker:index/remoteImage:RemoteImage",
   "docker:index/volume:Volume",
@@ -31,6 +32,8 @@ interface Registered {
   type: string;
   name: string;
   inputs: Record<string, unknown>;
+  /** Top-level inputs that arrived as secrets (or holding one), when there are any. */
+  secretInputs?: string[];
 }
 
 async function main(): Promise<void> {
@@ -43,10 +46,14 @@ async function main(): Promise<void> {
       newResource(args) {
         if (!EXPECTED_TYPES.has(args.type)) throw new Error(`unexpected resource type ${args.type} (${args.name})`);
         // Secret inputs (password hashes, keys) arrive wrapped; the assertions read their values.
+        const secretInputs = Object.entries((args.inputs ?? {}) as Record<string, unknown>)
+          .filter(([, value]) => containsSecret(value))
+          .map(([key]) => key);
         registered.push({
           type: args.type,
           name: args.name,
           inputs: unwrapSecrets(args.inputs) as Record<string, unknown>,
+          ...(secretInputs.length > 0 ? { secretInputs } : {}),
         });
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = `sha256:mock-${args.name}`;
