@@ -95,7 +95,9 @@ export class MailLab extends pulumi.ComponentResource {
           {
             name: `${plan.namePrefix}-${role}:lab`,
             build: {
-              context: imagesDir,
+              // Relative to the program's working directory (the project folder under `pulumi up`),
+              // so the state does not depend on where the repository is checked out.
+              context: path.relative(process.cwd(), imagesDir) || ".",
               dockerfile: `${role}/Dockerfile`,
               buildArgs: { BASE_IMAGE: plan.baseImage },
               label: labLabels(plan, role),
