@@ -515,12 +515,12 @@ export class DockerMocks implements pulumi.runtime.Mocks {
   }
 
   /** Removes objects newest first; throws listing every failure. */
-  private async removeAll(objects: readonly CreatedObject[]): Promise<string[]> {
+  private async removeAll(objects: readonly CreatedObject[], replaced = false): Promise<string[]> {
     const removed: string[] = [];
     const errors: string[] = [];
     for (const object of [...objects].reverse()) {
       try {
-        const done = await this.remove(object);
+        const done = await this.remove(object, replaced);
         if (done) removed.push(done);
       } catch (error) {
         errors.push(`${describeObject(object)}: ${errorMessage(error)}`);
@@ -546,7 +546,7 @@ export class DockerMocks implements pulumi.runtime.Mocks {
         (object) =>
           !keep.has(object) && !this.created.some((live) => live.kind === object.kind && live.id === object.id),
       );
-      await this.removeAll(objects);
+      await this.removeAll(objects, true);
       if (objects.length > 0) this.log(`deleted the replaced ${objects.map(describeObject).join(", ")}`);
     }
     this.pendingDeletes.length = 0;
@@ -1096,20 +1096,20 @@ export class DockerMocks implements pulumi.runtime.Mocks {
   async teardown(): Promise<string[]> {
     const removed: string[] = [];
     const errors: string[] = [];
-    // Replaced objects an update had not deleted yet go first: an old container holds the network,
-    // volumes and image that the others are.
-    for (const object of this.pendingDeletes.splice(0).flatMap((resource) => [...resource.objects].reverse())) {
+    // Objects of resources an update replaced but had not deleted yet: their containers go first
+    // (they hold networks, volumes and images), their other objects last.
+    const replaced = this.pendingDeletes.splice(0).flatMap((resource) => [...resource.objects].reverse());
+    const ordered = [
+      ...replaced.filter((object) => object.kind === "container").map((object) => ({ object, replaced: true })),
+      ...this.created
+        .splice(0)
+        .reverse()
+        .map((object) => ({ object, replaced: false })),
+      ...replaced.filter((object) => object.kind !== "container").map((object) => ({ object, replaced: true })),
+    ];
+    for (const { object, replaced: old } of ordered) {
       try {
-        const done = await this.remove(object);
-        if (done) removed.push(done);
-      } catch (error) {
-        errors.push(`${object.kind} ${object.name}: ${errorMessage(error)}`);
-      }
-    }
-    while (this.created.length > 0) {
-      const object = this.created.pop()!;
-      try {
-        const done = await this.remove(object);
+        const done = await this.remove(object, old);
         if (done) removed.push(done);
       } catch (error) {
         errors.push(`${object.kind} ${object.name}: ${errorMessage(error)}`);
@@ -1122,7 +1122,11 @@ export class DockerMocks implements pulumi.runtime.Mocks {
     return removed;
   }
 
-  private async remove(object: CreatedObject): Promise<string | undefined> {
+  /**
+   * Removes one object. `replaced`: the object of a resource replaced create-before-delete, whose
+   * image tags its successor's build has taken over, so an image goes by its own id, not its tags.
+   */
+  private async remove(object: CreatedObject, replaced = false): Promise<string | undefined> {
     const quietly = async (argv: string[]) => {
       try {
         await docker(argv);
@@ -1144,7 +1148,13 @@ export class DockerMocks implements pulumi.runtime.Mocks {
         return `network ${object.name}`;
       case "image":
         if (object.keepLocally) return undefined;
-        await quietly(["image", "rm", ...(object.forceRemove ? ["-f"] : []), ...object.references]);
+        await quietly([
+          "image",
+          "rm",
+          ...(object.forceRemove ? ["-f"] : []),
+          // The provider's id is the image id followed by the name.
+          ...(replaced ? [object.id.slice(0, object.id.length - object.name.length)] : object.references),
+        ]);
         return `image ${object.name}`;
       case "command": {
         if (!object.deleteRun) return undefined;

@@ -164,8 +164,36 @@ describe("deployStack update: a second pulumi up against the first one's objects
     ]);
   });
 
+  test("a different image replaces the container that runs it; the old image is removed by its id", async () => {
+    const changed = await deploy({ greeting: "hello again", imageTrigger: "2", imageVersion: "2" }, true);
+    assert.equal(changed.code, 0, changed.stderr);
+    assert.deepEqual(
+      changed.changes
+        .filter((change) => change.action !== "same")
+        .map((change) => `${change.action} ${change.name} (${change.changedInputs?.join(", ")})`)
+        .sort(),
+      ["replaced box (image)", "replaced image (build)"],
+    );
+    const imageId = String(changed.outputs["imageId"]);
+    assert.notEqual(imageId, first.outputs["imageId"]);
+    assert.equal(await inspect("{{.Image}}"), imageId);
+    assert.equal(await inspect("{{.State.Health.Status}}"), "healthy");
+    assert.equal(await exec("cat", "/data/marker"), "kept");
+    const old = await run("docker", ["image", "inspect", String(first.outputs["imageId"])]);
+    assert.notEqual(old.code, 0, "the replaced image is gone");
+    assert.deepEqual(await labelled(), [
+      `container ${BOX}`,
+      `image ${PREFIX}-image:latest`,
+      `network ${PREFIX}-net`,
+      `volume ${PREFIX}-data`,
+    ]);
+  });
+
   test("without deleteBeforeReplace a fixed-name container cannot be replaced: the update fails, the stack is removed", async () => {
-    const failed = await deploy({ greeting: "third", deleteBeforeReplace: "no" }, true);
+    const failed = await deploy(
+      { greeting: "third", imageTrigger: "2", imageVersion: "2", deleteBeforeReplace: "no" },
+      true,
+    );
     assert.equal(failed.code, 1);
     assert.match(failed.stderr, /docker:index\/container:Container "box"/);
     assert.match(failed.stderr, /is already in use/);
