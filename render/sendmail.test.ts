@@ -14,13 +14,16 @@ import { readStackFile } from "../spec/load";
 import { type LabPlan, type MailHostPlan, resolvePlan } from "../spec/plan";
 import { PATHS } from "./files";
 import {
+  formatSendmailTime,
   QUEUE_DIRECTORY,
+  queueWarnSeconds,
   renderAccess,
   renderAliases,
   renderLocalHostNames,
   renderSendmailFiles,
   renderSendmailMc,
   SENDMAIL_CF_M4,
+  sendmailTimeSeconds,
   STANDARD_ALIASES,
   TLS_DIRECTORY,
 } from "./sendmail";
@@ -152,6 +155,15 @@ function sendmailTest(cf: string, input: string): string {
   return result.stdout;
 }
 
+/** What `sendmail -d37.1` prints while it reads the .cf: each option as set, each daemon's flags. */
+function sendmailOptions(cf: string): string {
+  const file = path.join(scratchDir(), "sendmail.cf");
+  fs.writeFileSync(file, cf);
+  const result = runSendmail(["-C", file, "-d37.1", "-bt"], "");
+  assert.equal(result.status, 0, `sendmail -bt exited ${result.status}:\n${result.stdout}${result.stderr}`);
+  return result.stdout;
+}
+
 /** The words sendmail holds in class w when it reads this class file through the .cf. */
 function classW(cf: string, localHostNames: string): string[] {
   const names = path.join(scratchDir(), "local-host-names");
@@ -235,9 +247,57 @@ for (const { name, plan, host } of cases) {
       assert.doesNotMatch(mc, /dialup\.m4|provider\.m4|Addr=127\.0\.0\.1'\)/);
     });
 
-    test("sendmail.cf listens for SMTP on every address", () => {
+    test("sendmail.cf listens on every address: the MTA on 25 without SMTP AUTH, the MSA on 587 requiring it", () => {
       const daemons = cf.split("\n").filter((line) => line.startsWith("O DaemonPortOptions="));
-      assert.deepEqual(daemons, ["O DaemonPortOptions=Family=inet, Name=MTA-v4, Port=smtp"]);
+      assert.deepEqual(daemons, [
+        "O DaemonPortOptions=Family=inet, Name=MTA-v4, Port=smtp, M=A",
+        "O DaemonPortOptions=Family=inet, Name=MSA-v4, Port=submission, M=Ea",
+      ]);
+      // Sendmail's own reading of the modifiers: A = no AUTH; a = AUTH required, E = no ETRN.
+      const options = sendmailOptions(cf);
+      assert.match(options, /^Daemon MTA-v4 flags: <NOAUTH>$/m, options);
+      assert.match(options, /^Daemon MSA-v4 flags: <AUTHREQ,NOETRN>$/m, options);
+    });
+
+    test("SMTP AUTH: PLAIN and LOGIN, offered only inside TLS (AuthOptions p), both trusted for relaying", () => {
+      assert.match(cf, /^O AuthMechanisms=PLAIN LOGIN$/m);
+      assert.match(cf, /^O AuthOptions=p,y$/m);
+      assert.match(cf, /^C\{TrustAuthMech\}PLAIN LOGIN$/m);
+      const options = sendmailOptions(cf);
+      assert.match(options, /^setoption AuthMechanisms \(0x[0-9a-f]+\)=PLAIN LOGIN$/m, options);
+      assert.match(options, /^setoption AuthOptions \(0x[0-9a-f]+\)=p,y$/m, options);
+      const trusted = sendmailTest(cf, "$={TrustAuthMech}\n")
+        .split("\n")
+        .map((line) => line.replace(/^> /, "").trim())
+        .filter((word) => /^[A-Z0-9-]+$/.test(word));
+      assert.deepEqual(trusted.sort(), ["LOGIN", "PLAIN"]);
+    });
+
+    test("check_rcpt relays to a foreign domain for a client outside the rules only after AUTH PLAIN or LOGIN", () => {
+      const makemap = requireTool("makemap", "sendmail-bin");
+      const db = path.join(scratchDir(), "access");
+      assert.equal(run(makemap, ["hash", db], renderAccess(plan, host)).status, 0);
+      const variant = repoint(cf, "Kaccess hash -T<TMPF> /etc/mail/access", `Kaccess hash -T<TMPF> ${db}`);
+      // 192.0.2.1 (TEST-NET-1) is in no rule of any case here; macros only, nothing is sent.
+      const probe = (authType: string | undefined) =>
+        [
+          ".D{client_addr}192.0.2.1",
+          ".D{client_name}outsider.invalid",
+          ...(authType === undefined ? [] : [`.D{auth_type}${authType}`]),
+          "check_rcpt <someone@foreign.test>",
+          "",
+        ].join("\n");
+      const verdict = (authType: string | undefined) => {
+        const output = sendmailTest(variant, probe(authType));
+        const line = output.split("\n").find((candidate) => /^check_rcpt +returns:/.test(candidate));
+        assert.ok(line, `no check_rcpt verdict:\n${output}`);
+        return line.replace(/^check_rcpt +returns: /, "");
+      };
+      const denied = '$# error $@ 5 . 7 . 1 $: "550 Relaying denied. Proper authentication required."';
+      assert.equal(verdict(undefined), denied, "no AUTH");
+      assert.equal(verdict("CRAM-MD5"), denied, "a mechanism that is not trusted");
+      assert.equal(verdict("PLAIN"), "$# RELAY");
+      assert.equal(verdict("LOGIN"), "$# RELAY");
     });
 
     test("sendmail.cf reads class w from local-host-names and the access map from /etc/mail/access", () => {
@@ -251,6 +311,7 @@ for (const { name, plan, host } of cases) {
       assert.match(cf, new RegExp(`^O MaxMessageSize=${host.maxMessageSize}$`, "m"));
       assert.match(cf, new RegExp(`^O QueueDirectory=${QUEUE_DIRECTORY}$`, "m"));
       assert.match(cf, /^O Timeout\.hoststatus=1m$/m);
+      assert.match(cf, new RegExp(`^O Timeout\\.queuereturn=${plan.mailQueue.lifetime}$`, "m"));
       const tls: [string, string][] = [
         ["CACertPath", TLS_DIRECTORY],
         ["CACertFile", PATHS.tlsCa],
@@ -408,7 +469,65 @@ describe("the course's access entries and the custom rules", () => {
   });
 });
 
+describe("the queue lifetime", () => {
+  // runInterval, lifetime, and the warning expected: a quarter of the lifetime, at most 4h, left
+  // out (0) when no queue run could fall between the warning and the return.
+  const table: [runInterval: string, lifetime: string, warn: string][] = [
+    ["1m", "1h", "15m"],
+    ["1m", "1d", "4h"],
+    ["1m", "5d", "4h"],
+    ["15m", "2h", "30m"],
+    ["10s", "1m", "15s"],
+    ["1m", "2m", "30s"],
+    ["1m", "1m", "0"],
+    ["30m", "40m", "0"],
+    ["1h", "1h", "0"],
+    ["45m", "1h", "0"],
+  ];
+
+  test("the defaults are a 1m queue run and a 1h lifetime, so the warning comes after 15m", () => {
+    assert.deepEqual(devPlan.mailQueue, { runInterval: "1m", lifetime: "1h" });
+    assert.equal(queueWarnSeconds(devPlan), 15 * 60);
+  });
+
+  for (const [runInterval, lifetime, warn] of table) {
+    test(`run every ${runInterval}, return after ${lifetime}: Sendmail reads queuereturn=${lifetime}, queuewarn=${warn}`, () => {
+      const plan = { ...devPlan, mailQueue: { runInterval, lifetime } };
+      const expectedWarn = warn === "0" ? undefined : sendmailTimeSeconds(warn, "table");
+      assert.equal(queueWarnSeconds(plan), expectedWarn);
+      const cf = buildCf(renderSendmailMc(plan, plan.mailHosts[0]!));
+      assert.match(cf, new RegExp(`^O Timeout\\.queuereturn=${lifetime}$`, "m"));
+      assert.match(cf, new RegExp(`^O Timeout\\.queuewarn=${warn}$`, "m"));
+      if (expectedWarn !== undefined) {
+        assert.ok(expectedWarn < sendmailTimeSeconds(lifetime, "table"), "the warning comes before the return");
+      }
+      const options = sendmailOptions(cf);
+      assert.match(options, new RegExp(`^setoption Timeout \\(r\\)\\.queuereturn=${lifetime}$`, "m"), options);
+      assert.match(options, new RegExp(`^setoption Timeout \\(r\\)\\.queuewarn=${warn}$`, "m"), options);
+    });
+  }
+
+  test("Sendmail time values: seconds of each unit, and back in the largest unit that divides them", () => {
+    assert.equal(sendmailTimeSeconds("90s", "k"), 90);
+    assert.equal(sendmailTimeSeconds("2w", "k"), 14 * 24 * 3600);
+    assert.equal(formatSendmailTime(900), "15m");
+    assert.equal(formatSendmailTime(90), "90s");
+    assert.equal(formatSendmailTime(4 * 3600), "4h");
+    assert.equal(formatSendmailTime(7 * 24 * 3600), "1w");
+  });
+});
+
 describe("refusals", () => {
+  test("a queue time the schema would refuse is refused for a plan built by hand, naming the key", () => {
+    const broken = { ...devPlan, mailQueue: { runInterval: "1m", lifetime: "90" } };
+    assert.throws(
+      () => renderSendmailMc(broken, broken.mailHosts[0]!),
+      /mail-lab:mailQueue\.lifetime: "90" is not a positive Sendmail time/,
+    );
+    const zero = { ...devPlan, mailQueue: { runInterval: "0m", lifetime: "1h" } };
+    assert.throws(() => renderSendmailMc(zero, zero.mailHosts[0]!), /mail-lab:mailQueue\.runInterval: "0m"/);
+  });
+
   test("the m4 check fails on a broken .mc", () => {
     const mc = renderSendmailMc(devPlan, devPlan.mailHosts[0]!);
     // A FEATURE that does not exist: m4 cannot include its file.

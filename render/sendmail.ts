@@ -64,6 +64,75 @@ function alignColumns(rows: readonly (readonly [string, string])[], separator = 
   return rows.map(([left, right]) => `${(left + separator).padEnd(width)}  ${right}`);
 }
 
+/** Seconds per unit of a Sendmail time value (cf/README, "Timeout"; op guide 5.6, time intervals). */
+const TIME_UNITS: readonly (readonly [unit: string, seconds: number])[] = [
+  ["w", 7 * 24 * 3600],
+  ["d", 24 * 3600],
+  ["h", 3600],
+  ["m", 60],
+  ["s", 1],
+];
+
+/** Sendmail's own delay warning (Timeout.queuewarn, cf/README): the latest the lab ever warns. */
+const SENDMAIL_QUEUEWARN_SECONDS = 4 * 3600;
+
+/**
+ * Seconds of a time value as the schema admits it for `mail-lab:mailQueue` (a number and one unit
+ * s, m, h, d or w). Throws on anything else, naming the key, for a plan built by hand.
+ */
+export function sendmailTimeSeconds(value: string, key: string): number {
+  const match = /^(\d+)([smhdw])$/.exec(value);
+  const factor = match ? TIME_UNITS.find(([unit]) => unit === match[2])?.[1] : undefined;
+  if (!match || factor === undefined || Number(match[1]) <= 0) {
+    throw new Error(`${key}: "${value}" is not a positive Sendmail time; write a number and one unit s, m, h, d or w`);
+  }
+  return Number(match[1]) * factor;
+}
+
+/** Seconds as a Sendmail time value in the largest unit that divides them (900 -> 15m). */
+export function formatSendmailTime(seconds: number): string {
+  const [unit, factor] = TIME_UNITS.find(([, size]) => seconds % size === 0)!;
+  return `${seconds / factor}${unit}`;
+}
+
+/**
+ * When Sendmail warns the sender that a message is still undelivered: a quarter of the queue
+ * lifetime, but never later than Sendmail's own 4h; undefined (no warning) when no queue run could
+ * fall between the warning and the return, i.e. when warning + run interval reaches the lifetime.
+ * Sendmail checks both timeouts only on a queue run, and a message past its lifetime is returned
+ * without a warning first (queue.c), so such a warning would never be seen.
+ */
+export function queueWarnSeconds(plan: LabPlan): number | undefined {
+  const lifetime = sendmailTimeSeconds(plan.mailQueue.lifetime, "mail-lab:mailQueue.lifetime");
+  const interval = sendmailTimeSeconds(plan.mailQueue.runInterval, "mail-lab:mailQueue.runInterval");
+  const warn = Math.min(Math.floor(lifetime / 4), SENDMAIL_QUEUEWARN_SECONDS);
+  return warn > 0 && warn + interval < lifetime ? warn : undefined;
+}
+
+/** The .mc lines of the queue's warning and return timeouts (cf/README, confTO_QUEUEWARN/RETURN). */
+function queueLifetimeLines(plan: LabPlan): string[] {
+  const { lifetime, runInterval } = plan.mailQueue;
+  const warn = queueWarnSeconds(plan);
+  const warnLines =
+    warn === undefined
+      ? [
+          `dnl # No delay warning: a quarter of the lifetime plus one queue run (${runInterval}) does not come`,
+          "dnl # before the return, and Sendmail never warns about a message it returns. 0 turns it off.",
+          "define(`confTO_QUEUEWARN', `0')dnl",
+        ]
+      : [
+          "dnl # Warn the sender of the delay after a quarter of the lifetime (never later than Sendmail's",
+          "dnl # own 4h), so the warning comes well before the return.",
+          `define(\`confTO_QUEUEWARN', \`${formatSendmailTime(warn)}')dnl`,
+        ];
+  return [
+    `dnl # Return undelivered mail to its sender after ${lifetime} (mail-lab:mailQueue.lifetime; Sendmail's`,
+    "dnl # default is 5d), so a lab session sees the bounce.",
+    `define(\`confTO_QUEUERETURN', \`${lifetime}')dnl`,
+    ...warnLines,
+  ];
+}
+
 /**
  * /etc/mail/sendmail.mc in the layout of Debian's own (cf/debian/sendmail.mc): cf.m4, VERSIONID,
  * OSTYPE(`debian'), DOMAIN(`debian-mta'), defines, FEATUREs, MAILERs last (cf/README,
@@ -73,7 +142,7 @@ function alignColumns(rows: readonly (readonly [string, string])[], separator = 
 export function renderSendmailMc(plan: LabPlan, host: MailHostPlan): string {
   const domain = `mail-lab:domains[${domainIndexOf(plan, host)}]`;
   const lines = [
-    generatedHeader("dnl", plan.stack, [`${domain}.maxMessageSize`]).trimEnd(),
+    generatedHeader("dnl", plan.stack, [`${domain}.maxMessageSize`, "mail-lab:mailQueue"]).trimEnd(),
     `dnl Mail host ${host.fqdn} (${host.address}). Build: m4 ${PATHS.sendmailMc} > /etc/mail/sendmail.cf`,
     "divert(-1)dnl",
     "divert(0)dnl",
@@ -88,9 +157,23 @@ export function renderSendmailMc(plan: LabPlan, host: MailHostPlan): string {
     "dnl #",
     "dnl # Daemons. Debian binds the MTA to Addr=127.0.0.1; the course deletes `Addr=127.0.0.1' from",
     "dnl # DaemonPortOptions so that other hosts can deliver to this one, so the MTA listens on every",
-    "dnl # address. No MSA on the submission port: the lab's clients submit on port 25 as in the course.",
+    "dnl # address. Port 25 works as in the course: it relays by the access rules and offers no SMTP",
+    "dnl # AUTH (M=A), since it is the MX where other mail hosts deliver and no password belongs there.",
+    "dnl # Port 587 is the submission port (RFC 6409) of the MSA that cf/README builds by hand after",
+    "dnl # no_default_msa: M=a requires SMTP AUTH before MAIL, M=E refuses ETRN. An authenticated user",
+    "dnl # may relay from any address (TRUST_AUTH_MECH below).",
     "FEATURE(`no_default_msa')dnl",
-    "DAEMON_OPTIONS(`Family=inet, Name=MTA-v4, Port=smtp')dnl",
+    "DAEMON_OPTIONS(`Family=inet, Name=MTA-v4, Port=smtp, M=A')dnl",
+    "DAEMON_OPTIONS(`Family=inet, Name=MSA-v4, Port=submission, M=Ea')dnl",
+    "dnl #",
+    "dnl # SMTP AUTH (cf/README, SMTP AUTHENTICATION; op guide, AuthOptions). Cyrus SASL checks the",
+    "dnl # passwords through saslauthd against the system accounts Dovecot uses too (the image's",
+    "dnl # /etc/mail/sasl/Sendmail.conf.2: pwcheck_method saslauthd, mech_list PLAIN LOGIN).",
+    "dnl # PLAIN and LOGIN send the password as it is, so `p' offers them only inside a security layer:",
+    "dnl # after STARTTLS. `y' refuses anonymous logins. A successful AUTH with either may relay.",
+    "define(`confAUTH_MECHANISMS', `PLAIN LOGIN')dnl",
+    "define(`confAUTH_OPTIONS', `p,y')dnl",
+    "TRUST_AUTH_MECH(`PLAIN LOGIN')dnl",
     "dnl #",
     "dnl # Debian's privacy flags (cf/README, TWEAKING CONFIGURATION OPTIONS, confPRIVACY_FLAGS).",
     "define(`confPRIVACY_FLAGS',dnl",
@@ -105,15 +188,12 @@ export function renderSendmailMc(plan: LabPlan, host: MailHostPlan): string {
     "dnl # Largest message accepted, in bytes (the course's MaxMessageSize).",
     `define(\`confMAX_MESSAGE_SIZE', \`${host.maxMessageSize}')dnl`,
     "dnl #",
-    "dnl # The queue: deferred mail waits here and is retried on every queue run (sendmail -q1m).",
+    `dnl # The queue: deferred mail waits here and is retried on every queue run (sendmail -q${plan.mailQueue.runInterval}).`,
     `define(\`QUEUE_DIR', \`${QUEUE_DIRECTORY}')dnl`,
     "dnl # Host status (a peer found down) is cached for Timeout.hoststatus, 30m by default; in the lab a",
     "dnl # receiver that comes back must be retried on the next queue run, so cache it for 1m only.",
     "define(`confTO_HOSTSTATUS', `1m')dnl",
-    "dnl # Warn the sender of a delay after 1h (default 4h), so a lab session can see the warning;",
-    "dnl # return the mail after 1d (default 5d), as the lab is torn down long before 5 days.",
-    "define(`confTO_QUEUEWARN', `1h')dnl",
-    "define(`confTO_QUEUERETURN', `1d')dnl",
+    ...queueLifetimeLines(plan),
     "dnl #",
     "dnl # STARTTLS (cf/README, STARTTLS) with the certificate the stack's CA issued for this host; the",
     "dnl # same pair serves when this host is the SMTP client of another mail host.",
