@@ -144,6 +144,9 @@ export async function runChecks(targets: CheckTargets, options: RunOptions = {})
           route.recipient.email,
           "--tls",
           "--tls-verify",
+          // Each connect and SMTP step; swaks's default is 30 s.
+          "--timeout",
+          "20",
           "--header",
           `Subject: mail-lab check ${token}`,
           "--body",
