@@ -1,6 +1,7 @@
 /**
  * `npm run check -- <stack-file>`: runs the lab's round trip (check/) against a running lab and
- * prints a table of every check. Exits 1 if any check fails, 0 if all pass, 2 on a usage error.
+ * prints a table of every check. Exits 1 if any check fails, 0 if all pass, 2 when it cannot
+ * start (usage, config or plan JSON).
  *
  *   npm run check -- stacks/Pulumi.dev.yaml [--timeout <seconds>]
  *   node --import tsx scripts/check.ts --plan-json-env <VARIABLE> [--timeout <seconds>]
@@ -85,11 +86,11 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`check: ${error.message}\n${USAGE}\n`);
       return 2;
     }
-    if (error instanceof ConfigError) {
-      process.stderr.write(`check: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
+    // A bad config, an unreadable stack file or plan JSON: say what, without a stack trace.
+    process.stderr.write(
+      `check: ${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return 2;
   }
   process.stdout.write(
     `mail-lab check, stack ${targets.stack}: DNS from every PC, relay both ways, POP3S and IMAP+STARTTLS\n`,
