@@ -10,7 +10,6 @@
  * checks need comes as JSON in an environment variable, so that passwords kept as Pulumi secrets
  * never reach a command line. `--timeout` bounds the wait for each message to arrive (default 120).
  */
-import { ConfigError } from "../spec/errors";
 import { readStackFile } from "../spec/load";
 import { resolvePlan } from "../spec/plan";
 import { runChecks } from "../check/run";
@@ -87,9 +86,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return 2;
     }
     // A bad config, an unreadable stack file or plan JSON: say what, without a stack trace.
-    process.stderr.write(
-      `check: ${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}\n`,
-    );
+    process.stderr.write(`check: ${error instanceof Error ? error.message : String(error)}\n`);
     return 2;
   }
   process.stdout.write(
