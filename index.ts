@@ -36,3 +36,5 @@ export const nameServer = lab.outputs.nameServer;
 export const mailHosts = lab.outputs.mailHosts;
 export const clients = lab.outputs.clients;
 export const caCertificate = lab.outputs.caCertificate;
+/** The table of the lab's self-check (absent when `mail-lab:verify` is false). */
+export const verification = lab.verification?.report;
