@@ -1,6 +1,7 @@
 #!/bin/bash
 # mail-lab mail host: common init, accounts, Sendmail and Dovecot config checks, then
-# busybox syslogd (Sendmail's log to stdout), `sendmail -bD` and `dovecot -F` in the foreground.
+# busybox syslogd (Sendmail's log to stdout), saslauthd (SMTP AUTH passwords), `sendmail -bD`
+# and `dovecot -F` in the foreground.
 # Any broken piece of configuration stops the start with the checking tool's message and a
 # non-zero exit; if one daemon dies later, the others are stopped and the container exits
 # non-zero, so that Docker's restart policy applies.
@@ -119,6 +120,16 @@ fi
 out=$(newaliases 2>&1) || fail "newaliases failed:" "$out"
 printf 'mail-host: %s\n' "$out"
 
+# --- SMTP AUTH ---------------------------------------------------------------------------
+# Sendmail's Cyrus SASL reads /usr/lib/sasl2/Sendmail.conf (the image's, see the Dockerfile):
+# passwords go to saslauthd, which checks them against /etc/shadow. The daemon's SMTP sessions
+# run as root (Debian sets no RunAsUser), so they reach the socket in root:sasl 0710.
+sasl_conf=/usr/lib/sasl2/Sendmail.conf
+grep -qx 'pwcheck_method: saslauthd' "$sasl_conf" \
+  || fail "$sasl_conf does not say \`pwcheck_method: saslauthd\`: SMTP AUTH could not check passwords"
+install -d -o root -g sasl -m 0710 /run/saslauthd
+rm -f /run/saslauthd/mux /run/saslauthd/saslauthd.pid /run/saslauthd/mux.accept
+
 # --- Dovecot -----------------------------------------------------------------------------
 out=$(doveconf -n 2>&1 >/dev/null) || fail "/etc/dovecot/dovecot.conf does not pass \`doveconf -n\`:" "$out"
 
@@ -128,6 +139,8 @@ stopping=0
 
 stop_all() {
   local pid
+  # saslauthd is not a child of this script (it detaches); stop it by its pid.
+  if [ -n "${saslauthd_pid:-}" ]; then kill -TERM "$saslauthd_pid" 2>/dev/null || true; fi
   for pid in "${!names[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait || true
 }
@@ -146,6 +159,17 @@ busybox syslogd -n -O - &
 names[$!]=syslogd
 for _ in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
 [ -S /dev/log ] || fail "syslogd did not create /dev/log"
+
+# saslauthd -a shadow checks passwords against /etc/shadow. It has no foreground mode except -d,
+# which also logs at debug level, and that includes the stored hash and the crypt of a wrong
+# password ("auth_shadow: pw mismatch"): so it detaches as Debian runs it, logging to syslog (one
+# line per failed AUTH: user and reason, never the password), and `tail --pid` stands in for it in
+# the set of daemons, ending when saslauthd does. It returns once the socket listens.
+out=$(saslauthd -a shadow -m /run/saslauthd 2>&1) || fail "saslauthd did not start:" "$out"
+saslauthd_pid=$(cat /run/saslauthd/saslauthd.pid 2>/dev/null) || fail "saslauthd wrote no pid file"
+[ -S /run/saslauthd/mux ] || fail "saslauthd did not create /run/saslauthd/mux"
+tail --pid="$saslauthd_pid" -f /dev/null &
+names[$!]=saslauthd
 
 # Full path: Sendmail re-executes itself from argv[0] on SIGHUP.
 /usr/sbin/sendmail -bD -q"$queue_interval" &

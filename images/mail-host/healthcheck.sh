@@ -1,5 +1,6 @@
 #!/bin/bash
-# Healthy when Sendmail greets on 127.0.0.1:25 (220), and Dovecot on 143 (* OK) and 110 (+OK).
+# Healthy when Sendmail greets on 127.0.0.1:25 and :587 (220), and Dovecot on 143 (* OK) and
+# 110 (+OK).
 # Each probe says goodbye properly; Sendmail still logs "did not issue MAIL/EXPN/VRFY/ETRN".
 set -u
 
@@ -24,4 +25,4 @@ probe() {
   return 1
 }
 
-probe 25 220 QUIT && probe 143 '* OK' 'a LOGOUT' && probe 110 '+OK' QUIT
+probe 25 220 QUIT && probe 587 220 QUIT && probe 143 '* OK' 'a LOGOUT' && probe 110 '+OK' QUIT
