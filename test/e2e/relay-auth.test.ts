@@ -1,0 +1,387 @@
+/**
+ * Relay refusal and SMTP AUTH, end to end on the `campus` stack, and the name server's refusals.
+ *
+ * outsider-pc (172.30.5.99, choi@nate.com's PC) is in no relay rule of any mail host. From it:
+ * every classic relay trick on port 25 is refused with a 5xx, while mail to a host's own user is
+ * accepted; on the submission port 587 SMTP AUTH is offered only after STARTTLS, and with it choi
+ * relays to the other lab domains. The name server refuses recursion and zone transfers.
+ *
+ * Every probe is a real client inside the lab's containers (swaks, curl, dig, bash's /dev/tcp).
+ * Nothing leaves the lab: the refused recipients (foreign.test, a reserved name that resolves
+ * nowhere) are probed with `--quit-after RCPT`, so no message is ever created, and the test checks
+ * that every queue is empty afterwards; the lab's name server does not recurse, so even a queued
+ * message could not be routed outside.
+ */
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { readStackFile } from "../../spec/load";
+import { deploy, destroy, eventually, execIn, type LabOutputs, leftovers, root } from "./lab";
+
+const stackFile = path.join(root, "stacks", "Pulumi.campus.yaml");
+const startedAt = Date.now();
+
+/** The password of a user as the stack file gives it (plain in this stack). */
+function passwordOf(login: string): string {
+  const { config } = readStackFile(stackFile);
+  const domains = (config as { domains: { users?: { login: string; password: unknown }[] }[] }).domains;
+  const user = domains.flatMap((domain) => domain.users ?? []).find((candidate) => candidate.login === login);
+  assert.ok(user && typeof user.password === "string", `no plain password for ${login} in ${stackFile}`);
+  return user.password;
+}
+
+let lab: LabOutputs;
+/** choi@nate.com's PC, outside every relay rule. */
+let outsider: string;
+
+const FOREIGN = "someone@foreign.test";
+const RELAY_DENIED = "Relaying denied. Proper authentication required.";
+
+/** A regex for one line of swaks' transcript, taken literally. */
+function literal(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * swaks on outsider-pc. Its ~/.swaksrc presets the server (mail.nate.com), the sender
+ * (choi@nate.com), STARTTLS and certificate verification against the lab CA; `args` override.
+ */
+function swaks(args: readonly string[]) {
+  return execIn(outsider, ["swaks", ...args], 90_000);
+}
+
+/** The EHLO reply lines (without the code) that came before STARTTLS and those that came inside TLS. */
+function ehloKeywords(transcript: string): { plain: string[]; tls: string[] } {
+  const keywords = (marker: string) =>
+    transcript
+      .split("\n")
+      .filter((line) => line.startsWith(`${marker}  250-`) || line.startsWith(`${marker}  250 `))
+      .map((line) => line.slice(`${marker}  250-`.length).trim());
+  return { plain: keywords("<-"), tls: keywords("<~") };
+}
+
+/** Every message of a mailbox over POP3S (curl, TLS verified against the lab CA), joined. */
+async function pop3sMailbox(client: string, login: string, host: string): Promise<string> {
+  const auth = `${login}:${passwordOf(login)}`;
+  const list = await execIn(client, ["curl", "-sS", "--ssl-reqd", "-u", auth, `pop3s://${host}/`]);
+  assert.equal(list.code, 0, `POP3S LIST failed: ${list.stderr}`);
+  const numbers = list.stdout
+    .split("\n")
+    .map((line) => line.split(" ")[0])
+    .filter((n): n is string => n !== undefined && /^\d+$/.test(n));
+  const messages = await Promise.all(
+    numbers.map((n) => execIn(client, ["curl", "-sS", "--ssl-reqd", "-u", auth, `pop3s://${host}/${n}`])),
+  );
+  return messages.map((message) => message.stdout).join("\n");
+}
+
+/** The message with `token` in its subject from a mailbox over IMAPS, once it has arrived. */
+async function imapsMessage(client: string, login: string, host: string, token: string): Promise<string> {
+  const auth = `${login}:${passwordOf(login)}`;
+  const index = await eventually(`"${token}" in ${login}'s mailbox on ${host} (IMAPS)`, async () => {
+    const search = await execIn(client, [
+      "curl",
+      "-sS",
+      "-u",
+      auth,
+      `imaps://${host}/INBOX`,
+      "-X",
+      `SEARCH SUBJECT "${token}"`,
+    ]);
+    return /^\* SEARCH (\d+)/m.exec(search.stdout)?.[1];
+  });
+  const fetched = await execIn(client, ["curl", "-sS", "-u", auth, `imaps://${host}/INBOX;MAILINDEX=${index}`]);
+  assert.equal(fetched.code, 0, fetched.stderr);
+  return fetched.stdout;
+}
+
+describe("relay refusal and SMTP AUTH on the campus lab", { timeout: 20 * 60_000 }, () => {
+  before(() => {
+    const deployStarted = Date.now();
+    lab = deploy(stackFile);
+    console.log(`campus deployed in ${((Date.now() - deployStarted) / 1000).toFixed(1)} s`);
+    outsider = lab.clients["outsider-pc"]!.container;
+  });
+
+  after(() => {
+    destroy(stackFile);
+  });
+
+  it("outsider-pc is the PC the relay rules leave out", () => {
+    assert.equal(lab.clients["outsider-pc"]!.address, "172.30.5.99");
+    assert.equal(lab.clients["outsider-pc"]!.email, "choi@nate.com");
+    assert.equal(lab.mailHosts["naver.com"]!.fqdn, "mail.naver.com");
+    assert.equal(lab.mailHosts["nate.com"]!.fqdn, "mail.nate.com");
+  });
+
+  describe("port 25 from outsider-pc to mail.naver.com: relaying is refused with 550", () => {
+    // [what, sender (undefined: the preset choi@nate.com), recipient, the recipient as Sendmail echoes it]
+    const attempts: [string, string | undefined, string, string][] = [
+      ["a foreign recipient", undefined, FOREIGN, FOREIGN],
+      [
+        "the percent hack user%foreign.test@naver.com",
+        undefined,
+        "user%foreign.test@naver.com",
+        "user%foreign.test@naver.com",
+      ],
+      ["a bang path foreign.test!user", undefined, "foreign.test!user", "foreign.test!user"],
+      [
+        'a quoted local part "user@foreign.test"@naver.com',
+        undefined,
+        '"user@foreign.test"@naver.com',
+        '"user@foreign.test"@naver.com',
+      ],
+      ["the null sender <> to a foreign recipient", "<>", FOREIGN, FOREIGN],
+      ["sender root@localhost to a foreign recipient", "root@localhost", FOREIGN, FOREIGN],
+      ["the unqualified sender root to a foreign recipient", "root", FOREIGN, FOREIGN],
+    ];
+    for (const [what, sender, recipient, echoed] of attempts) {
+      it(what, async () => {
+        const result = await swaks([
+          "--server",
+          "mail.naver.com",
+          "--port",
+          "25",
+          ...(sender === undefined ? [] : ["--from", sender]),
+          "--to",
+          recipient,
+          // Never reach DATA: even a wrongly accepted recipient gets no message.
+          "--quit-after",
+          "RCPT",
+        ]);
+        const transcript = result.stdout + result.stderr;
+        assert.notEqual(result.code, 0, transcript);
+        const mailFrom = sender === undefined ? "choi@nate.com" : sender === "<>" ? "" : sender;
+        assert.match(transcript, new RegExp(`^ ~> MAIL FROM:<${literal(mailFrom)}>$`, "m"), "swaks sent that sender");
+        assert.match(transcript, new RegExp(`^ ~> RCPT TO:<${literal(recipient)}>$`, "m"), "swaks sent that recipient");
+        assert.match(
+          transcript,
+          new RegExp(`^<~\\* +550 5\\.7\\.1 <${literal(echoed)}>\\.\\.\\. ${literal(RELAY_DENIED)}$`, "m"),
+          transcript,
+        );
+      });
+    }
+
+    it("control: mail to a user of mail.naver.com (lee, and the alias jisoo) is accepted and delivered", async () => {
+      const token = `local-${randomUUID()}`;
+      const result = await swaks([
+        "--server",
+        "mail.naver.com",
+        "--to",
+        "lee@naver.com,jisoo@naver.com",
+        "--header",
+        `Subject: ${token}`,
+        "--body",
+        `to a local user ${token}`,
+      ]);
+      const transcript = result.stdout + result.stderr;
+      assert.equal(result.code, 0, transcript);
+      assert.match(transcript, /^<~ +250 2\.1\.5 <lee@naver\.com>\.\.\. Recipient ok$/m);
+      assert.match(transcript, /^<~ +250 2\.1\.5 <jisoo@naver\.com>\.\.\. Recipient ok$/m);
+      assert.match(transcript, /^<~ +250 2\.0\.0 \S+ Message accepted for delivery$/m);
+      const mailbox = await eventually("the message in lee's mailbox", async () => {
+        const text = await pop3sMailbox(lab.clients["lee-pc"]!.container, "lee", "mail.naver.com");
+        return text.includes(token) ? text : undefined;
+      });
+      assert.match(mailbox, /Received: from outsider-pc\.nate\.com \(outsider-pc\.nate\.com \[172\.30\.5\.99\]\)/);
+    });
+
+    it("port 25 offers no SMTP AUTH, not even after STARTTLS: it relays by the access rules only", async () => {
+      const result = await swaks(["--server", "mail.naver.com", "--port", "25", "--quit-after", "EHLO"]);
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      const { plain, tls } = ehloKeywords(result.stdout);
+      assert.ok(plain.includes("STARTTLS"), `EHLO before TLS: ${plain.join(" | ")}`);
+      assert.ok(tls.length > 0, "swaks said EHLO again inside TLS");
+      assert.ok(![...plain, ...tls].some((keyword) => keyword.startsWith("AUTH")), [...plain, ...tls].join(" | "));
+    });
+  });
+
+  describe("submission on port 587 with SMTP AUTH, from outsider-pc", () => {
+    it("EHLO before STARTTLS offers no AUTH; inside TLS it offers exactly PLAIN and LOGIN", async () => {
+      const result = await swaks(["--server", "mail.nate.com", "--port", "587", "--quit-after", "EHLO"]);
+      const transcript = result.stdout + result.stderr;
+      assert.equal(result.code, 0, transcript);
+      assert.match(transcript, /^<- +220 2\.0\.0 Ready to start TLS$/m);
+      const { plain, tls } = ehloKeywords(transcript);
+      assert.ok(plain.includes("STARTTLS"), `EHLO before TLS: ${plain.join(" | ")}`);
+      assert.ok(!plain.some((keyword) => keyword.startsWith("AUTH")), `AUTH offered before TLS: ${plain.join(" | ")}`);
+      const auth = tls.filter((keyword) => keyword.startsWith("AUTH "));
+      assert.equal(auth.length, 1, `EHLO inside TLS: ${tls.join(" | ")}`);
+      assert.deepEqual(auth[0]!.split(" ").slice(1).sort(), ["LOGIN", "PLAIN"]);
+    });
+
+    it("without AUTH, choi may not relay: 550 on port 25, 530 (authentication required) on 587", async () => {
+      const on25 = await swaks(["--port", "25", "--to", "kim@daum.net", "--quit-after", "RCPT"]);
+      assert.match(
+        on25.stdout,
+        new RegExp(`^<~\\* +550 5\\.7\\.1 <kim@daum\\.net>\\.\\.\\. ${literal(RELAY_DENIED)}$`, "m"),
+      );
+      const on587 = await swaks(["--port", "587", "--to", "kim@daum.net", "--quit-after", "RCPT"]);
+      assert.notEqual(on587.code, 0);
+      assert.match(on587.stdout, /^<~\* +530 5\.7\.0 Authentication required$/m, on587.stdout);
+    });
+
+    for (const [mechanism, login, recipient, recipientHost, reader, read] of [
+      ["PLAIN", "kim", "kim@daum.net", "smtp.daum.net", "kim-pc", "IMAPS"],
+      ["LOGIN", "lee", "lee@naver.com", "mail.naver.com", "lee-pc", "POP3S"],
+    ] as const) {
+      it(`AUTH ${mechanism} over STARTTLS on 587 relays choi's mail to ${recipient}, read over ${read}`, async () => {
+        const token = `auth-${mechanism.toLowerCase()}-${randomUUID()}`;
+        const result = await swaks([
+          "--server",
+          "mail.nate.com",
+          "--port",
+          "587",
+          "--tls",
+          "--tls-verify",
+          "--auth",
+          mechanism,
+          "--auth-user",
+          "choi",
+          "--auth-password",
+          passwordOf("choi"),
+          "--to",
+          recipient,
+          "--header",
+          `Subject: ${token}`,
+          "--body",
+          `relayed after AUTH ${mechanism} ${token}`,
+        ]);
+        const transcript = result.stdout + result.stderr;
+        assert.equal(result.code, 0, transcript);
+        assert.match(transcript, new RegExp(`^ ~> AUTH ${mechanism}`, "m"), "AUTH went inside TLS");
+        assert.match(transcript, /^<~ +235 2\.0\.0 OK Authenticated$/m);
+        assert.match(transcript, new RegExp(`^<~ +250 2\\.1\\.5 <${literal(recipient)}>\\.\\.\\. Recipient ok$`, "m"));
+        assert.match(transcript, /^<~ +250 2\.0\.0 \S+ Message accepted for delivery$/m);
+
+        const readerPc = lab.clients[reader]!.container;
+        const message =
+          read === "IMAPS"
+            ? await imapsMessage(readerPc, login, recipientHost, token)
+            : await eventually(`the message in ${login}'s mailbox (POP3S)`, async () => {
+                const text = await pop3sMailbox(readerPc, login, recipientHost);
+                return text.includes(token) ? text : undefined;
+              });
+        assert.match(message, new RegExp(`relayed after AUTH ${mechanism} ${token}`));
+        // mail.nate.com took it from outsider-pc as an authenticated submission, then relayed it.
+        assert.match(
+          message,
+          /Received: from outsider-pc\.nate\.com \(outsider-pc\.nate\.com \[172\.30\.5\.99\]\)\s+\(authenticated bits=0\)\s+by mail\.nate\.com \S+ with ESMTPSA/,
+          message.slice(0, 1500),
+        );
+        assert.match(
+          message,
+          new RegExp(
+            `Received: from mail\\.nate\\.com \\(mail\\.nate\\.com \\[172\\.30\\.5\\.120\\]\\)\\s+by ${literal(recipientHost)}`,
+          ),
+        );
+      });
+    }
+
+    it("a wrong password is refused with 535, with PLAIN and with LOGIN", async () => {
+      for (const mechanism of ["PLAIN", "LOGIN"]) {
+        const result = await swaks([
+          "--server",
+          "mail.nate.com",
+          "--port",
+          "587",
+          "--auth",
+          mechanism,
+          "--auth-user",
+          "choi",
+          "--auth-password",
+          `not-${passwordOf("choi")}`,
+          "--to",
+          "kim@daum.net",
+        ]);
+        assert.notEqual(result.code, 0);
+        assert.match(result.stdout, /^<~\* +535 5\.7\.0 authentication failed$/m, result.stdout);
+        assert.doesNotMatch(result.stdout, /^<~ +235 /m);
+      }
+    });
+
+    it("AUTH without TLS is refused: swaks finds none offered, and the server answers 503, then 530 for MAIL", async () => {
+      const client = await swaks([
+        "--no-tls",
+        "--server",
+        "mail.nate.com",
+        "--port",
+        "587",
+        "--auth",
+        "PLAIN",
+        "--auth-user",
+        "choi",
+        "--auth-password",
+        passwordOf("choi"),
+        "--to",
+        "kim@daum.net",
+      ]);
+      assert.notEqual(client.code, 0);
+      assert.doesNotMatch(client.stdout, /^ -> STARTTLS$|^<~/m, "swaks must not have used TLS");
+      assert.match(client.stdout + client.stderr, /^\*\*\* Host did not advertise authentication$/m);
+
+      // The server's side, by hand over bash's /dev/tcp: AUTH PLAIN with the right password,
+      // sent in the clear, is refused, and so is MAIL without authentication.
+      const credentials = Buffer.from(`\0choi\0${passwordOf("choi")}`).toString("base64");
+      const dialogue = [
+        "exec 3<>/dev/tcp/mail.nate.com/587",
+        // One line at a time (bash reads byte by byte), so no later reply is swallowed.
+        "readline() { IFS= read -r -t 10 line <&3; printf '%s\\n' \"${line%$'\\r'}\"; }",
+        // The greeting, then EHLO's multi-line reply up to its last line `250 <text>`.
+        "readline",
+        "printf 'EHLO outsider-pc.nate.com\\r\\n' >&3",
+        "while readline; do case $line in '250 '*) break ;; esac; done",
+        "printf 'AUTH PLAIN %s\\r\\n' \"$CREDENTIALS\" >&3; readline",
+        "printf 'MAIL FROM:<choi@nate.com>\\r\\n' >&3; readline",
+        "printf 'QUIT\\r\\n' >&3; readline",
+      ].join("\n");
+      const server = await execIn(outsider, ["env", `CREDENTIALS=${credentials}`, "bash", "-c", dialogue]);
+      const lines = server.stdout.split("\n");
+      assert.ok(lines.includes("250-STARTTLS"), server.stdout);
+      assert.ok(!lines.some((line) => /^250[- ]AUTH/.test(line)), `AUTH offered in the clear:\n${server.stdout}`);
+      assert.ok(lines.includes("503 5.3.3 AUTH not available"), server.stdout);
+      assert.ok(lines.includes("530 5.7.0 Authentication required"), server.stdout);
+      assert.ok(!lines.some((line) => line.startsWith("235")), server.stdout);
+    });
+  });
+
+  describe("the name server refuses what an authoritative-only server must", () => {
+    it("a recursive query for an outside name (example.org) is answered REFUSED", async () => {
+      const ns = lab.nameServer.address;
+      const result = await execIn(outsider, ["dig", `@${ns}`, "example.org", "A"]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, new RegExp(`^;; SERVER: ${literal(ns)}#53`, "m"));
+      assert.match(result.stdout, /^;; ->>HEADER<<- opcode: QUERY, status: REFUSED,/m, result.stdout);
+      assert.match(result.stdout, /^;; flags: qr rd;/m, "no `ra`: recursion is not available");
+      assert.match(result.stdout, /ANSWER: 0,/);
+      // Control: the same server answers for its own zone.
+      const own = await execIn(outsider, ["dig", `@${ns}`, "mail.naver.com", "A", "+short"]);
+      assert.equal(own.stdout.trim(), lab.mailHosts["naver.com"]!.address);
+    });
+
+    it("a zone transfer (AXFR naver.com) fails", async () => {
+      const ns = lab.nameServer.address;
+      const result = await execIn(outsider, ["dig", "axfr", "naver.com", `@${ns}`]);
+      assert.match(result.stdout, /^; Transfer failed\.$/m, result.stdout);
+      assert.doesNotMatch(result.stdout, /\sIN\s+SOA\s/, "no record of the zone came back");
+    });
+  });
+
+  it("no mail host has anything queued: nothing refused was kept to be sent on", async () => {
+    for (const { container, fqdn } of Object.values(lab.mailHosts)) {
+      const queue = await eventually(`an empty queue on ${fqdn}`, async () => {
+        const result = await execIn(container, ["mailq"]);
+        return /^\/var\/spool\/mqueue is empty$/m.test(result.stdout) ? result.stdout : undefined;
+      });
+      assert.match(queue, /^\/var\/spool\/mqueue is empty$/m);
+    }
+  });
+});
+
+describe("after the campus lab", () => {
+  it("no container, network or volume of the stack remains", () => {
+    assert.deepEqual(leftovers("campus"), { containers: [], networks: [], volumes: [] });
+    console.log(`relay-auth e2e took ${((Date.now() - startedAt) / 1000).toFixed(1)} s in all`);
+  });
+});
