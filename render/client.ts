@@ -1,7 +1,8 @@
 /**
  * A client PC's mail programs, preset for its user: mutt reads and sends the user's mail over
  * TLS, swaks sends test messages through the user's mail host. No password is stored: mutt asks
- * for the IMAP password, and sending needs none (the mail host relays for the lab subnet).
+ * for the IMAP password, and sending needs none where the mail host relays for the PC (else mutt
+ * and swaks authenticate on the submission port and ask for it too).
  */
 import type { ClientPlan, LabPlan } from "../spec/plan";
 import { generatedHeader, PATHS, type RenderedFile } from "./files";
@@ -52,11 +53,17 @@ set spoolfile = "+INBOX"
 set record = "+Sent"
 set postponed = "+Drafts"
 
-# Sending: Sendmail on the user's mail host, port 25. No user in the URL, so mutt does not
-# authenticate: the mail host relays for the lab subnet (access: Connect:<subnet> RELAY).
-set smtp_url = ${muttString(`smtp://${host}:25/`)}
+${
+  client.submission.authenticate
+    ? `# Sending: Sendmail's submission port 587 on the user's mail host, with SMTP AUTH as ${client.login}
+# (mutt asks for the password): no access rule of ${host} relays for this PC.
+set smtp_url = ${muttString(`smtp://${client.login}@${host}:587/`)}`
+    : `# Sending: Sendmail on the user's mail host, port 25. No user in the URL, so mutt does not
+# authenticate: the mail host's access rules relay for this PC (as the course's \`10.0.2 RELAY\`).
+set smtp_url = ${muttString(`smtp://${host}:25/`)}`
+}
 
-# TLS always: STARTTLS on 25, and no fallback to plaintext if the server does not offer it.
+# TLS always: STARTTLS, and no fallback to plaintext if the server does not offer it.
 set ssl_starttls = yes
 set ssl_force_tls = yes
 # Debian's mutt is built with GnuTLS, which reads this setting (mutt manual, ssl_ca_certificates_file).
@@ -93,7 +100,16 @@ from ${client.email}
 tls
 # Verify the mail host's certificate against the system CA bundle, which holds the lab's CA.
 tls-verify
-`;
+${
+  client.submission.authenticate
+    ? `# No access rule of ${client.mailHostFqdn} relays for this PC: submit on 587 with SMTP AUTH
+# (swaks asks for the password).
+port 587
+auth PLAIN
+auth-user ${client.login}
+`
+    : ""
+}`;
 }
 
 /** The client's generated files: ~/.muttrc and ~/.swaksrc. */

@@ -135,6 +135,19 @@ describe("the campus stack's plan", () => {
     );
   });
 
+  it("sends on 25 from PCs the access rules relay for, and on 587 with AUTH from the others", () => {
+    assert.deepEqual(
+      plan.clients.map((client) => [client.key, client.submission.port, client.submission.authenticate]),
+      [
+        ["lee-pc", 25, false],
+        ["kim-pc", 25, false],
+        ["park-pc", 25, false],
+        ["outsider-pc", 587, true],
+      ],
+    );
+    assert.ok(planOf("dev").clients.every((client) => client.submission.port === 25), "the course relays for 10.0.2");
+  });
+
   it("honours a custom mail host name, sizes, tags and aliases", () => {
     const daum = plan.mailHosts[1]!;
     assert.equal(daum.fqdn, "smtp.daum.net");

@@ -99,6 +99,28 @@ export interface ClientPlan extends PlannedHost {
   /** The mail host of the user's domain. */
   readonly mailHostFqdn: string;
   readonly mailHostAddress: string;
+  /**
+   * How the PC sends mail: on 25 without authentication when its mail host's access rules relay
+   * for it (the course's way), otherwise on the submission port 587 with SMTP AUTH.
+   */
+  readonly submission:
+    { readonly port: 25; readonly authenticate: false } | { readonly port: 587; readonly authenticate: true };
+}
+
+/**
+ * Whether a RELAY rule of the access map covers a client connecting from `address` with the
+ * host name `fqdn` (Sendmail looks up the connecting host's name in the lab's reverse zone).
+ * Untagged and Connect: rules count; a more specific REJECT for the same client is not modelled.
+ */
+export function accessRulesRelayFor(rules: readonly AccessRule[], address: string, fqdn: string): boolean {
+  return rules.some((rule) => {
+    if (rule.action !== "RELAY" || (rule.tag !== undefined && rule.tag !== "Connect") || rule.match.includes("@")) {
+      return false;
+    }
+    const match = rule.match.toLowerCase();
+    if (/^\d+(\.\d+){0,3}$/.test(match)) return address === match || address.startsWith(`${match}.`);
+    return fqdn === match || fqdn.endsWith(`.${match}`);
+  });
 }
 
 export type DnsRecord =
@@ -562,6 +584,9 @@ function checkAndBuild(config: PartialLabConfig, context: PlanContext): LabPlan 
       email: `${login}@${domainName}`,
       mailHostFqdn: mailHost.fqdn,
       mailHostAddress: mailHost.address,
+      submission: accessRulesRelayFor(mailHost.accessRules, address, fqdn)
+        ? { port: 25, authenticate: false }
+        : { port: 587, authenticate: true },
     });
     if (client.address !== undefined) {
       return build(claimAddress(["clients", index, "address"], client.address, `the client ${client.name}`));

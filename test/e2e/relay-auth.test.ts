@@ -45,10 +45,15 @@ function literal(text: string): string {
 
 /**
  * swaks on outsider-pc. Its ~/.swaksrc presets the server (mail.nate.com), the sender
- * (choi@nate.com), STARTTLS and certificate verification against the lab CA; `args` override.
+ * (choi@nate.com), STARTTLS and certificate verification against the lab CA, and, since no
+ * relay rule covers the PC, submission on 587 with AUTH as choi. A probe that does not
+ * authenticate forgets that AUTH preset (swaks' `--no-` prefix) and talks to port 25 unless it
+ * names a port; `args` override the rest.
  */
 function swaks(args: readonly string[]) {
-  return execIn(outsider, ["swaks", ...args], 90_000);
+  const withoutAuth = args.includes("--auth") ? [] : ["--no-auth", "--no-auth-user"];
+  const port = args.includes("--port") ? [] : ["--port", "25"];
+  return execIn(outsider, ["swaks", ...withoutAuth, ...port, ...args], 90_000);
 }
 
 /** The EHLO reply lines (without the code) that came before STARTTLS and those that came inside TLS. */
@@ -278,6 +283,25 @@ describe("relay refusal and SMTP AUTH on the campus lab", { timeout: 20 * 60_000
         );
       });
     }
+
+    it("outsider-pc's own presets (~/.swaksrc) submit on 587 with AUTH: only the password is typed", async () => {
+      const token = `preset-${randomUUID()}`;
+      // No --server, --port or --auth here: the rendered ~/.swaksrc supplies them.
+      const result = await execIn(outsider, [
+        "swaks",
+        "--auth-password",
+        passwordOf("choi"),
+        "--to",
+        "kim@daum.net",
+        "--header",
+        `Subject: ${token}`,
+      ]);
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, /^=== Connected to mail\.nate\.com\.$/m);
+      assert.match(result.stdout, /^<~ +235 2\.0\.0 OK Authenticated$/m);
+      const message = await imapsMessage(lab.clients["kim-pc"]!.container, "kim", "smtp.daum.net", token);
+      assert.match(message, /with ESMTPSA/);
+    });
 
     it("a wrong password is refused with 535, with PLAIN and with LOGIN", async () => {
       for (const mechanism of ["PLAIN", "LOGIN"]) {
