@@ -145,7 +145,10 @@ describe("the campus stack's plan", () => {
         ["outsider-pc", 587, true],
       ],
     );
-    assert.ok(planOf("dev").clients.every((client) => client.submission.port === 25), "the course relays for 10.0.2");
+    assert.ok(
+      planOf("dev").clients.every((client) => client.submission.port === 25),
+      "the course relays for 10.0.2",
+    );
   });
 
   it("honours a custom mail host name, sizes, tags and aliases", () => {
