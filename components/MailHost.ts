@@ -31,7 +31,8 @@ export const MAIL_HOST_VOLUMES = {
 } as const;
 
 /**
- * Sendmail (SMTP with STARTTLS on 25) and Dovecot (POP3/IMAP with STARTTLS on 110/143, and
+ * Sendmail (SMTP with STARTTLS on 25; submission on 587, SMTP AUTH only after STARTTLS) and
+ * Dovecot (POP3/IMAP with STARTTLS on 110/143, and
  * POP3S/IMAPS on 995/993) for one domain, with the domain's user accounts. Mailboxes, homes and
  * the queue live on named volumes, so replacing the container on a config change loses no mail.
  */
