@@ -5,16 +5,12 @@
  */
 import { execFile, execFileSync } from "node:child_process";
 import * as path from "node:path";
+import type { MailLabOutputs } from "../../components/MailLab";
 
 export const root = path.join(__dirname, "..", "..");
 
-export interface LabOutputs {
-  network: { name: string; subnet: string };
-  nameServer: { container: string; address: string };
-  mailHosts: Record<string, { container: string; fqdn: string; address: string }>;
-  clients: Record<string, { container: string; address: string; email: string }>;
-  caCertificate: string;
-}
+/** The stack outputs, as `e2e:up` prints them (`verification` only when the stack verifies). */
+export type LabOutputs = MailLabOutputs & { verification?: string };
 
 /** `npm run e2e:up`: deploys the stack and returns its outputs; the harness tears down on failure. */
 export function deploy(stackFile: string): LabOutputs {
