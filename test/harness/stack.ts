@@ -328,12 +328,6 @@ export interface DestroyOptions {
   readonly stateDir?: string;
 }
 
-/**
- * Removes every container, network, volume and image labelled `mail-lab.project=mail-lab` and
- * `mail-lab.stack=<stack>`, whether or not this process created them: containers first (they hold
- * networks, volumes and images), then networks and volumes, then images. Tries everything, then
- * throws listing what it could not remove. Returns a line per object removed.
- */
 /** Waits up to 20 s for a container whose removal is in progress to disappear. */
 async function gone(container: string): Promise<boolean> {
   for (let attempt = 0; attempt < 40; attempt++) {
@@ -344,6 +338,13 @@ async function gone(container: string): Promise<boolean> {
   return false;
 }
 
+/**
+ * Removes every container, network, volume and image labelled `mail-lab.project=mail-lab` and
+ * `mail-lab.stack=<stack>`, whether or not this process created them: containers first (they hold
+ * networks, volumes and images), then networks and volumes, then images. Tries everything, then
+ * throws listing what it could not remove. Also removes the stack's harness state file.
+ * Returns a line per object removed.
+ */
 export async function destroyStack(stack: string, options: DestroyOptions = {}): Promise<string[]> {
   const log = options.log ?? (() => undefined);
   const filters = Object.entries(stackLabels(stack)).flatMap(([label, value]) => [
