@@ -18,7 +18,7 @@ import {
   parseImapSearch,
   parsePop3List,
 } from "./judge";
-import { type CheckTargets, type RelayRoute, relayRoutes } from "./targets";
+import { type CheckTargets, type ClientTarget, type RelayRoute, relayRoutes } from "./targets";
 
 export interface ExecResult {
   readonly code: number;
@@ -140,6 +140,9 @@ export async function runChecks(targets: CheckTargets, options: RunOptions = {})
           route.senderMailHost.fqdn,
           "--from",
           route.sender.email,
+          // As the PC's own presets do: 25 where the access rules relay for it, else the
+          // submission port with SMTP AUTH (after STARTTLS) as the PC's user.
+          ...submissionArgs(targets, route.sender),
           "--to",
           route.recipient.email,
           "--tls",
@@ -195,6 +198,19 @@ export async function runChecks(targets: CheckTargets, options: RunOptions = {})
   );
 
   return [...dns, ...sends.map((send) => send.result), ...sends.flatMap((send) => retrievals.get(send.token) ?? [])];
+}
+
+/**
+ * swaks options for how a PC submits mail. They are explicit rather than left to ~/.swaksrc, so
+ * the check sends the way the plan says even if someone edited the presets in the container.
+ */
+export function submissionArgs(targets: CheckTargets, sender: ClientTarget): string[] {
+  if (!sender.submission.authenticate) return ["--port", "25", "--no-auth", "--no-auth-user"];
+  const user = targets.domains
+    .find((domain) => domain.name === sender.domain)
+    ?.users.find((candidate) => candidate.login === sender.login);
+  if (!user) throw new Error(`no password for ${sender.email}, who submits with SMTP AUTH`);
+  return ["--port", "587", "--auth", "PLAIN", "--auth-user", user.login, "--auth-password", user.password];
 }
 
 type Verdict = Pick<CheckResult, "result" | "detail">;

@@ -28,6 +28,7 @@ describe("targetsFromPlan", () => {
       login: "kim",
       domain: "daum.net",
       mailHostFqdn: "mail.daum.net",
+      submission: { port: 25, authenticate: false },
     });
   });
 
@@ -73,5 +74,25 @@ describe("relayRoutes", () => {
   it("has nothing to send when only one domain has a PC", () => {
     const targets = targetsOf("stacks/Pulumi.dev.yaml");
     assert.deepEqual(relayRoutes({ ...targets, clients: targets.clients.slice(0, 1) }), []);
+  });
+});
+
+describe("submissionArgs", () => {
+  it("sends on 25 without AUTH where the rules relay, and on 587 with the user's password elsewhere", async () => {
+    const { submissionArgs } = await import("./run");
+    const targets = targetsOf("stacks/Pulumi.campus.yaml");
+    const lee = targets.clients.find((client) => client.key === "lee-pc")!;
+    const outsider = targets.clients.find((client) => client.key === "outsider-pc")!;
+    assert.deepEqual(submissionArgs(targets, lee), ["--port", "25", "--no-auth", "--no-auth-user"]);
+    assert.deepEqual(submissionArgs(targets, outsider), [
+      "--port",
+      "587",
+      "--auth",
+      "PLAIN",
+      "--auth-user",
+      "choi",
+      "--auth-password",
+      "choi-campus",
+    ]);
   });
 });

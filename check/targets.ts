@@ -44,6 +44,11 @@ export const checkTargetsSchema = z.strictObject({
       login: z.string().min(1),
       domain: z.string().min(1),
       mailHostFqdn: z.string().min(1),
+      /** How the PC sends: 25 where the access rules relay for it, else 587 with SMTP AUTH (spec/plan.ts). */
+      submission: z.discriminatedUnion("port", [
+        z.strictObject({ port: z.literal(25), authenticate: z.literal(false) }),
+        z.strictObject({ port: z.literal(587), authenticate: z.literal(true) }),
+      ]),
     }),
   ),
 });
@@ -75,6 +80,7 @@ export function targetsFromPlan(plan: LabPlan): CheckTargets {
       login: client.login,
       domain: client.domain,
       mailHostFqdn: client.mailHostFqdn,
+      submission: client.submission,
     })),
   };
 }

@@ -199,15 +199,12 @@ describe("the lab checks itself (stack checked)", { timeout: 20 * 60_000 }, () =
     assert.deepEqual(leftovers(STACK), { containers: [], networks: [], volumes: [] });
   });
 
-  it("a deploy whose relay rules refuse relay fails with the report, and the harness removes what it made", async () => {
-    // mail.naver.com without its access rules relays for nobody: lee's message to kim is refused.
-    const withoutNaverRules = original.replace(
-      /(- name: naver\.com[\s\S]*?)access:\n(?: {8}- \{[^\n]*\n)+/,
-      "$1access: []\n",
-    );
-    assert.match(withoutNaverRules, /access: \[\]/);
-    assert.equal((withoutNaverRules.match(/match: 10\.0\.8/g) ?? []).length, 1, "daum.net keeps its rules");
-    const result = await node([path.join(root, "scripts", "e2e-up.ts"), variant("refusing", withoutNaverRules)]);
+  it("a deploy whose mail host refuses the check's messages fails with the report, and the harness removes what it made", async () => {
+    // mail.naver.com takes messages of at most 100 bytes: lee's message is refused (552), and
+    // kim's, relayed by mail.daum.net, never reaches lee.
+    const refusing = original.replace("maxMessageSize: 10MB", "maxMessageSize: 100");
+    assert.equal((refusing.match(/maxMessageSize: 100\n/g) ?? []).length, 1, "only naver.com refuses");
+    const result = await node([path.join(root, "scripts", "e2e-up.ts"), variant("refusing", refusing)]);
     assert.equal(result.code, 1, result.stderr);
     assert.equal(result.stdout, "", "no outputs: the deploy failed");
     // The failure names the command and carries the whole report.
@@ -217,14 +214,17 @@ describe("the lab checks itself (stack checked)", { timeout: 20 * 60_000 }, () =
     assert.deepEqual(checksOf(rows), ALL_CHECKS, failure);
     assert.deepEqual(checksOf(rows.filter((row) => row.result === "fail")), [
       "imap+starttls kim@daum.net <- lee@naver.com",
+      "imap+starttls lee@naver.com <- kim@daum.net",
       "pop3s kim@daum.net <- lee@naver.com",
+      "pop3s lee@naver.com <- kim@daum.net",
       "relay lee@naver.com -> kim@daum.net",
     ]);
     assert.match(
       rowOf(rows, "relay lee@naver.com -> kim@daum.net").detail,
-      /via mail\.naver\.com: 550 5\.7\.1 <kim@daum\.net>\.\.\. Relaying denied/,
+      /via mail\.naver\.com: 552 5\.2\.3 Message exceeds/,
     );
-    assert.match(failure, /^14 checks: 11 passed, 3 failed$/m);
+    assert.match(rowOf(rows, "pop3s lee@naver.com <- kim@daum.net").detail, /not found after \d+s/);
+    assert.match(failure, /^14 checks: 9 passed, 5 failed$/m);
     assert.deepEqual(leftovers(STACK), { containers: [], networks: [], volumes: [] });
   });
 });
