@@ -15,9 +15,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { dockerLines, run } from "../harness/docker-cli";
+import { run } from "../harness/docker-cli";
 import type { ResourceChange } from "../harness/docker-mocks";
-import { destroyStack, stackLabels } from "../harness/stack";
+import { destroyStack, labelledObjects } from "../harness/stack";
 import { execIn, type LabOutputs, root } from "./lab";
 
 const STACK = "durable";
@@ -167,20 +167,6 @@ async function search(client: string, login: string, host: string, text: string)
   assert.equal(result.code, 0, result.stderr);
   const line = /^\* SEARCH([\d ]*)$/m.exec(result.stdout.replace(/\r/g, ""));
   return (line?.[1] ?? "").trim().split(/\s+/).filter(Boolean).map(Number);
-}
-
-/** Every Docker object with the stack's labels, as "kind name". */
-async function leftovers(): Promise<string[]> {
-  const filters = Object.entries(stackLabels(STACK)).flatMap(([label, value]) => [
-    "--filter",
-    `label=${label}=${value}`,
-  ]);
-  return [
-    ...(await dockerLines(["ps", "-a", ...filters, "--format", "container {{.Names}}"])),
-    ...(await dockerLines(["network", "ls", ...filters, "--format", "network {{.Name}}"])),
-    ...(await dockerLines(["volume", "ls", ...filters, "--format", "volume {{.Name}}"])),
-    ...(await dockerLines(["image", "ls", ...filters, "--format", "image {{.Repository}}:{{.Tag}}"])),
-  ];
 }
 
 describe("no message lost (stack durable)", { timeout: 25 * 60_000 }, () => {
@@ -425,6 +411,6 @@ describe("no message lost (stack durable)", { timeout: 25 * 60_000 }, () => {
 
 describe("after the durable lab", () => {
   it("nothing of the stack remains", async () => {
-    assert.deepEqual(await leftovers(), []);
+    assert.deepEqual(await labelledObjects(STACK), []);
   });
 });

@@ -15,7 +15,7 @@ import * as docker from "@pulumi/docker";
 import { docker as dockerCli, dockerJson, dockerLines } from "./docker-cli";
 import { CONTAINER, DockerMocks, NETWORK, subnetsOverlap } from "./docker-mocks";
 import { containsSecret, Fields, SECRET_SIG, SIG_KEY, unwrapSecrets } from "./inputs";
-import { deployStack, destroyStack, stackLabels } from "./stack";
+import { deployStack, destroyStack, labelledObjects, stackLabels } from "./stack";
 
 const FIXTURES = path.join(__dirname, "fixtures");
 const quiet = () => undefined;
@@ -29,20 +29,6 @@ function writeStackFile(dir: string, stack: string, config: Record<string, strin
   const lines = Object.entries(config).map(([key, value]) => `  mail-lab:${key}: ${JSON.stringify(value)}`);
   fs.writeFileSync(file, `config:\n${lines.join("\n")}\n`);
   return file;
-}
-
-/** Every object carrying the stack's labels, as "kind name" lines. */
-async function labelled(stack: string): Promise<string[]> {
-  const filters = Object.entries(stackLabels(stack)).flatMap(([label, value]) => [
-    "--filter",
-    `label=${label}=${value}`,
-  ]);
-  return [
-    ...(await dockerLines(["ps", "-a", ...filters, "--format", "container {{.Names}}"])),
-    ...(await dockerLines(["network", "ls", ...filters, "--format", "network {{.Name}}"])),
-    ...(await dockerLines(["volume", "ls", ...filters, "--format", "volume {{.Name}}"])),
-    ...(await dockerLines(["image", "ls", ...filters, "--format", "image {{.Repository}}:{{.Tag}}"])),
-  ];
 }
 
 const exec = async (container: string, ...argv: string[]) => (await dockerCli(["exec", container, ...argv])).trim();
@@ -149,7 +135,7 @@ describe("DockerMocks refusals", () => {
   afterEach(async () => {
     await mocks.teardown().catch(quiet);
     await destroyStack(STACK);
-    assert.deepEqual(await labelled(STACK), []);
+    assert.deepEqual(await labelledObjects(STACK), []);
   });
 
   test("an unknown resource type throws naming it", async () => {
@@ -377,7 +363,7 @@ describe("deployStack with the tiny program", () => {
       assert.equal(await exec(box, "hello"), "hello from the box");
       assert.match(await exec(box, "sh", "-c", "grep ' /data ' /proc/mounts"), /\/data/);
 
-      assert.deepEqual((await labelled(STACK)).sort(), [
+      assert.deepEqual((await labelledObjects(STACK)).sort(), [
         `container ${box}`,
         `image ${prefix}-image:latest`,
         `network ${prefix}-net`,
@@ -392,7 +378,7 @@ describe("deployStack with the tiny program", () => {
     } finally {
       await mocks.teardown();
     }
-    assert.deepEqual(await labelled(STACK), []);
+    assert.deepEqual(await labelledObjects(STACK), []);
     // The command's delete ran at teardown, with its stdout in PULUMI_COMMAND_STDOUT.
     assert.equal(fs.readFileSync(marker, "utf8"), `hello from the harness\non harness-test-${STACK}-net`);
   });
@@ -439,6 +425,6 @@ describe("deployStack failure path", () => {
       },
     );
     assert.equal(fs.existsSync(marker), false, "the command depending on the sick container ran");
-    assert.deepEqual(await labelled(STACK), []);
+    assert.deepEqual(await labelledObjects(STACK), []);
   });
 });

@@ -28,6 +28,20 @@ export function stackLabels(stack: string): Record<string, string> {
   return { [PROJECT_LABEL]: PROJECT, [STACK_LABEL]: stack };
 }
 
+/** Every Docker object carrying the stack's labels, as "kind name" lines (containers, networks, volumes, images). */
+export async function labelledObjects(stack: string): Promise<string[]> {
+  const filters = Object.entries(stackLabels(stack)).flatMap(([label, value]) => [
+    "--filter",
+    `label=${label}=${value}`,
+  ]);
+  return [
+    ...(await dockerLines(["ps", "-a", ...filters, "--format", "container {{.Names}}"])),
+    ...(await dockerLines(["network", "ls", ...filters, "--format", "network {{.Name}}"])),
+    ...(await dockerLines(["volume", "ls", ...filters, "--format", "volume {{.Name}}"])),
+    ...(await dockerLines(["image", "ls", ...filters, "--format", "image {{.Repository}}:{{.Tag}}"])),
+  ];
+}
+
 export interface DeployOptions {
   /** The Pulumi program; default the project's `index.ts`. */
   readonly program?: string;

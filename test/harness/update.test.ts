@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { docker, dockerLines, run } from "./docker-cli";
 import type { ResourceChange } from "./docker-mocks";
-import { destroyStack, stackLabels, stateFileOf } from "./stack";
+import { destroyStack, labelledObjects, stateFileOf } from "./stack";
 
 const ROOT = path.resolve(__dirname, "../..");
 const PROGRAM = path.join(__dirname, "fixtures", "update-program.ts");
@@ -50,25 +50,12 @@ const summary = (changes: readonly ResourceChange[]) =>
 const inspect = async (format: string, container = BOX) => (await docker(["inspect", "-f", format, container])).trim();
 const exec = async (...argv: string[]) => (await docker(["exec", BOX, ...argv])).trim();
 
-async function labelled(): Promise<string[]> {
-  const filters = Object.entries(stackLabels(STACK)).flatMap(([label, value]) => [
-    "--filter",
-    `label=${label}=${value}`,
-  ]);
-  return [
-    ...(await dockerLines(["ps", "-a", ...filters, "--format", "container {{.Names}}"])),
-    ...(await dockerLines(["network", "ls", ...filters, "--format", "network {{.Name}}"])),
-    ...(await dockerLines(["volume", "ls", ...filters, "--format", "volume {{.Name}}"])),
-    ...(await dockerLines(["image", "ls", ...filters, "--format", "image {{.Repository}}:{{.Tag}}"])),
-  ].sort();
-}
-
 describe("deployStack update: a second pulumi up against the first one's objects", { timeout: 300_000 }, () => {
   before(() => destroyStack(STACK, { stateDir }));
   after(async () => {
     await destroyStack(STACK, { stateDir });
     fs.rmSync(dir, { recursive: true, force: true });
-    assert.deepEqual(await labelled(), []);
+    assert.deepEqual((await labelledObjects(STACK)).sort(), []);
   });
 
   let first: Result;
@@ -80,7 +67,7 @@ describe("deployStack update: a second pulumi up against the first one's objects
       result.stderr,
       /no harness state for stack harness-test-update at .*: deploy it without `update` first/,
     );
-    assert.deepEqual(await labelled(), []);
+    assert.deepEqual((await labelledObjects(STACK)).sort(), []);
   });
 
   test("the first deploy creates everything and writes the state file", async () => {
@@ -156,7 +143,7 @@ describe("deployStack update: a second pulumi up against the first one's objects
       "replaced RemoteImage image",
     ]);
     assert.equal(changed.outputs["imageId"], first.outputs["imageId"], "a cached rebuild gives the same image");
-    assert.deepEqual(await labelled(), [
+    assert.deepEqual((await labelledObjects(STACK)).sort(), [
       `container ${BOX}`,
       `image ${PREFIX}-image:latest`,
       `network ${PREFIX}-net`,
@@ -181,7 +168,7 @@ describe("deployStack update: a second pulumi up against the first one's objects
     assert.equal(await exec("cat", "/data/marker"), "kept");
     const old = await run("docker", ["image", "inspect", String(first.outputs["imageId"])]);
     assert.notEqual(old.code, 0, "the replaced image is gone");
-    assert.deepEqual(await labelled(), [
+    assert.deepEqual((await labelledObjects(STACK)).sort(), [
       `container ${BOX}`,
       `image ${PREFIX}-image:latest`,
       `network ${PREFIX}-net`,
@@ -197,7 +184,7 @@ describe("deployStack update: a second pulumi up against the first one's objects
     assert.equal(failed.code, 1);
     assert.match(failed.stderr, /docker:index\/container:Container "box"/);
     assert.match(failed.stderr, /is already in use/);
-    assert.deepEqual(await labelled(), []);
+    assert.deepEqual((await labelledObjects(STACK)).sort(), []);
     assert.equal(fs.existsSync(stateFileOf(STACK, stateDir)), false);
   });
 });
