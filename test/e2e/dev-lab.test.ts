@@ -7,28 +7,12 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { deploy, destroy, eventually, execIn, type LabOutputs, leftovers, root } from "./lab";
+import { deploy, destroy, eventually, execIn, type LabOutputs, leftovers, pop3sMailbox, root } from "./lab";
 
 const stackFile = path.join(root, "stacks", "Pulumi.dev.yaml");
 let lab: LabOutputs;
 let leePc: string;
 let kimPc: string;
-
-/** Fetches a whole mailbox over POP3S and returns the messages' text. */
-async function pop3sMessages(client: string, user: string, password: string, host: string): Promise<string> {
-  const list = await execIn(client, ["curl", "-sS", "--ssl-reqd", "-u", `${user}:${password}`, `pop3s://${host}/`]);
-  assert.equal(list.code, 0, `POP3S LIST failed: ${list.stderr}`);
-  const numbers = list.stdout
-    .split("\n")
-    .map((line) => line.split(" ")[0])
-    .filter((n) => n && /^\d+$/.test(n));
-  const messages = await Promise.all(
-    numbers.map((n) =>
-      execIn(client, ["curl", "-sS", "--ssl-reqd", "-u", `${user}:${password}`, `pop3s://${host}/${n}`]),
-    ),
-  );
-  return messages.map((message) => message.stdout).join("\n");
-}
 
 describe("the dev lab, end to end", { timeout: 20 * 60_000 }, () => {
   before(() => {
@@ -92,7 +76,7 @@ describe("the dev lab, end to end", { timeout: 20 * 60_000 }, () => {
     assert.match(sent.stdout, /<~ {2}250 2\.0\.0 .* Message accepted for delivery/);
 
     const message = await eventually("kim's message in lee's mailbox", async () => {
-      const text = await pop3sMessages(leePc, "lee", "lee", "mail.naver.com");
+      const text = await pop3sMailbox(leePc, "lee", "lee", "mail.naver.com");
       return text.includes(token) ? text : undefined;
     });
     assert.match(

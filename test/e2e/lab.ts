@@ -89,3 +89,18 @@ export function leftovers(stack: string): Record<string, string[]> {
     volumes: list(["volume", "ls"]),
   };
 }
+
+/** Every message of a mailbox over POP3S (curl, TLS verified against the lab CA), joined. */
+export async function pop3sMailbox(container: string, user: string, password: string, host: string): Promise<string> {
+  const auth = `${user}:${password}`;
+  const list = await execIn(container, ["curl", "-sS", "--ssl-reqd", "-u", auth, `pop3s://${host}/`]);
+  if (list.code !== 0) throw new Error(`POP3S LIST of ${user}@${host} failed: ${list.stderr}`);
+  const numbers = list.stdout
+    .split("\n")
+    .map((line) => line.split(" ")[0])
+    .filter((n): n is string => n !== undefined && /^\d+$/.test(n));
+  const messages = await Promise.all(
+    numbers.map((n) => execIn(container, ["curl", "-sS", "--ssl-reqd", "-u", auth, `pop3s://${host}/${n}`])),
+  );
+  return messages.map((message) => message.stdout).join("\n");
+}

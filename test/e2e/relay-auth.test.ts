@@ -17,7 +17,7 @@ import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { readStackFile } from "../../spec/load";
-import { deploy, destroy, eventually, execIn, type LabOutputs, leftovers, root } from "./lab";
+import { deploy, destroy, eventually, execIn, type LabOutputs, leftovers, pop3sMailbox, root } from "./lab";
 
 const stackFile = path.join(root, "stacks", "Pulumi.campus.yaml");
 const startedAt = Date.now();
@@ -66,19 +66,9 @@ function ehloKeywords(transcript: string): { plain: string[]; tls: string[] } {
   return { plain: keywords("<-"), tls: keywords("<~") };
 }
 
-/** Every message of a mailbox over POP3S (curl, TLS verified against the lab CA), joined. */
-async function pop3sMailbox(client: string, login: string, host: string): Promise<string> {
-  const auth = `${login}:${passwordOf(login)}`;
-  const list = await execIn(client, ["curl", "-sS", "--ssl-reqd", "-u", auth, `pop3s://${host}/`]);
-  assert.equal(list.code, 0, `POP3S LIST failed: ${list.stderr}`);
-  const numbers = list.stdout
-    .split("\n")
-    .map((line) => line.split(" ")[0])
-    .filter((n): n is string => n !== undefined && /^\d+$/.test(n));
-  const messages = await Promise.all(
-    numbers.map((n) => execIn(client, ["curl", "-sS", "--ssl-reqd", "-u", auth, `pop3s://${host}/${n}`])),
-  );
-  return messages.map((message) => message.stdout).join("\n");
+/** Every message of a lab user's mailbox over POP3S, joined. */
+function pop3sMailboxOf(client: string, login: string, host: string): Promise<string> {
+  return pop3sMailbox(client, login, passwordOf(login), host);
 }
 
 /** The message with `token` in its subject from a mailbox over IMAPS, once it has arrived. */
@@ -186,7 +176,7 @@ describe("relay refusal and SMTP AUTH on the campus lab", { timeout: 20 * 60_000
       assert.match(transcript, /^<~ +250 2\.1\.5 <jisoo@naver\.com>\.\.\. Recipient ok$/m);
       assert.match(transcript, /^<~ +250 2\.0\.0 \S+ Message accepted for delivery$/m);
       const mailbox = await eventually("the message in lee's mailbox", async () => {
-        const text = await pop3sMailbox(lab.clients["lee-pc"]!.container, "lee", "mail.naver.com");
+        const text = await pop3sMailboxOf(lab.clients["lee-pc"]!.container, "lee", "mail.naver.com");
         return text.includes(token) ? text : undefined;
       });
       assert.match(mailbox, /Received: from outsider-pc\.nate\.com \(outsider-pc\.nate\.com \[172\.30\.5\.99\]\)/);
@@ -265,7 +255,7 @@ describe("relay refusal and SMTP AUTH on the campus lab", { timeout: 20 * 60_000
           read === "IMAPS"
             ? await imapsMessage(readerPc, login, recipientHost, token)
             : await eventually(`the message in ${login}'s mailbox (POP3S)`, async () => {
-                const text = await pop3sMailbox(readerPc, login, recipientHost);
+                const text = await pop3sMailboxOf(readerPc, login, recipientHost);
                 return text.includes(token) ? text : undefined;
               });
         assert.match(message, new RegExp(`relayed after AUTH ${mechanism} ${token}`));
