@@ -275,8 +275,9 @@ function partialConfig(raw: unknown): PartialLabConfig | undefined {
   if (!network.success || !nameServer.success || !Array.isArray(parts.domains)) return undefined;
   const clients = parts.clients === undefined ? [] : parts.clients;
   if (!Array.isArray(clients)) return undefined;
-  const orDefault = <T>(result: { success: boolean; data?: T }, fallback: T): T =>
-    result.success ? result.data! : fallback;
+  // A key that failed the schema falls back to the schema's own default (it does not take part in the cross-field checks).
+  const orDefault = <T>(result: { success: boolean; data?: T }, schema: { parse(value: undefined): T }): T =>
+    result.success ? result.data! : schema.parse(undefined);
   const domains = parts.domains.map(partialDomain);
   return {
     network: network.data,
@@ -284,9 +285,9 @@ function partialConfig(raw: unknown): PartialLabConfig | undefined {
     domains: domains.map((domain) => domain?.domain),
     domainsMissingUsers: new Set(domains.flatMap((domain, index) => (domain?.missingUsers ? [index] : []))),
     clients: clients.map((client) => clientSchema.safeParse(client).data),
-    baseImage: orDefault(shape.baseImage.safeParse(parts.baseImage), "debian:bookworm-slim"),
-    mailQueue: orDefault(shape.mailQueue.safeParse(parts.mailQueue), { runInterval: "1m", lifetime: "1h" }),
-    verify: orDefault(shape.verify.safeParse(parts.verify), true),
+    baseImage: orDefault(shape.baseImage.safeParse(parts.baseImage), shape.baseImage),
+    mailQueue: orDefault(shape.mailQueue.safeParse(parts.mailQueue), shape.mailQueue),
+    verify: orDefault(shape.verify.safeParse(parts.verify), shape.verify),
   };
 }
 
