@@ -15,6 +15,14 @@ const NAMED_CONF_KEYS = ["mail-lab:nameServer", "mail-lab:domains", "mail-lab:ne
 const FORWARD_ZONE_KEYS = ["mail-lab:nameServer", "mail-lab:domains", "mail-lab:clients"] as const;
 /** A reverse zone also follows the subnet, which decides its name and its owner names. */
 const REVERSE_ZONE_KEYS = [...FORWARD_ZONE_KEYS, "mail-lab:network.subnet"] as const;
+/** The root names the name server, whose FQDN is under the first domain. */
+const ROOT_ZONE_KEYS = ["mail-lab:nameServer", "mail-lab:domains"] as const;
+
+const ZONE_KEYS: Record<ZonePlan["kind"], readonly string[]> = {
+  forward: FORWARD_ZONE_KEYS,
+  reverse: REVERSE_ZONE_KEYS,
+  root: ROOT_ZONE_KEYS,
+};
 
 /** Largest SOA serial that is still positive as a signed 32-bit number (RFC 1982 arithmetic is mod 2^32). */
 const MAX_SERIAL = 2 ** 31 - 1;
@@ -26,7 +34,7 @@ const MAX_SERIAL = 2 ** 31 - 1;
 export function renderNamedConf(plan: LabPlan): string {
   const zones = plan.zones.map((zone) =>
     [
-      `// ${describeZone(zone)}`,
+      ...describeZone(zone).map((line) => `// ${line}`),
       // The course's form; BIND 9.18 also spells `type master` as `type primary`.
       `zone "${zone.name}" IN {`,
       "\ttype master;",
@@ -38,7 +46,7 @@ export function renderNamedConf(plan: LabPlan): string {
   return [
     generatedHeader("//", plan.stack, NAMED_CONF_KEYS),
     `// The lab's name server ${plan.nameServer.fqdn} (${plan.nameServer.address}): authoritative for the`,
-    "// lab's zones and nothing else.",
+    "// lab's zones and for the lab's own root, which makes every other name a non-existent one.",
     "",
     "options {",
     "\t// Debian's working directory for named, writable by the bind user.",
@@ -54,9 +62,9 @@ export function renderNamedConf(plan: LabPlan): string {
     "\tallow-query { any; };",
     "",
     "\t// Recursion is off on purpose. This server is authoritative only: the lab has no internet",
-    "\t// to recurse to, and the lab must show an authoritative server refusing recursion for",
-    "\t// outside names (REFUSED) instead of timing out. Left unset, BIND would recurse for",
-    "\t// `localnets`, which includes the whole Docker subnet.",
+    "\t// to recurse to. Names outside the lab fall in the lab's root zone and get NXDOMAIN with",
+    "\t// authority instead of timing out. Left unset, BIND would recurse for `localnets`, which",
+    "\t// includes the whole Docker subnet.",
     "\trecursion no;",
     "\t// No secondaries exist, so no client may pull a whole zone (AXFR) either.",
     "\tallow-transfer { none; };",
@@ -100,8 +108,8 @@ export function renderZone(plan: LabPlan, zone: ZonePlan): string {
     `${soaIndent}${`${value}${close}`.padEnd(12)} ; ${comment}`;
   const { soa } = plan.nameServer;
   return [
-    generatedHeader(";", plan.stack, zone.kind === "forward" ? FORWARD_ZONE_KEYS : REVERSE_ZONE_KEYS),
-    `; ${describeZone(zone)}`,
+    generatedHeader(";", plan.stack, ZONE_KEYS[zone.kind]),
+    ...describeZone(zone).map((line) => `; ${line}`),
     ";",
     "; The serial is a hash of this file's records and timers, not a date or a counter: the same",
     "; config always gives the same file. A serial only has to grow for secondaries, which transfer",
@@ -179,12 +187,27 @@ function serialOf(body: ZoneBody): number {
   return Number(digest.readBigUInt64BE(0) % BigInt(MAX_SERIAL)) + 1;
 }
 
+/** A name with its trailing dot; the root zone `.` is already absolute. */
 function absolute(name: string): string {
-  return `${name}.`;
+  return name === "." ? name : `${name}.`;
 }
 
-function describeZone(zone: ZonePlan): string {
-  return zone.kind === "forward"
-    ? `Forward zone of the mail domain ${zone.name}: its name server, mail host (MX) and clients.`
-    : `Reverse zone of the lab subnet: one PTR per host, so the MTAs can name connecting clients.`;
+/** What a zone is, as comment lines (without the comment leader). */
+function describeZone(zone: ZonePlan): string[] {
+  switch (zone.kind) {
+    case "forward":
+      return [`Forward zone of the mail domain ${zone.name}: its name server, mail host (MX) and clients.`];
+    case "reverse":
+      return ["Reverse zone of the lab subnet: one PTR per host, so the MTAs can name connecting clients."];
+    case "root":
+      return [
+        "The lab's own root zone: only its name server. Every name outside the lab's zones is",
+        "NXDOMAIN with authority here (a permanent answer) instead of REFUSED (a temporary failure",
+        "for mail programs). The lab is a closed world: it has no internet.",
+      ];
+    default: {
+      const unknown: never = zone.kind;
+      throw new Error(`describeZone: unknown zone kind ${String(unknown)}`);
+    }
+  }
 }

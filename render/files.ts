@@ -44,8 +44,9 @@ export const PATHS = {
   swaksrc: "/root/.swaksrc",
 } as const;
 
+/** `db.<zone>`, as Debian names its own zone files; the root zone `.` is `db.root`. */
 export function zoneFilePath(zone: string): string {
-  return `${PATHS.zoneDir}/db.${zone}`;
+  return `${PATHS.zoneDir}/db.${zone === "." ? "root" : zone}`;
 }
 
 /**

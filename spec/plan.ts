@@ -130,9 +130,13 @@ export type DnsRecord =
   | { readonly owner: string; readonly type: "PTR"; readonly target: string };
 
 export interface ZonePlan {
-  /** Zone apex without trailing dot: `naver.com`, `2.0.10.in-addr.arpa`. */
+  /** Zone apex without trailing dot: `naver.com`, `2.0.10.in-addr.arpa`; the root zone is `.`. */
   readonly name: string;
-  readonly kind: "forward" | "reverse";
+  /**
+   * `forward`: a mail domain; `reverse`: the lab subnet's PTRs; `root`: the lab's own root, which
+   * delegates the lab's zones and so makes every other name a non-existent one.
+   */
+  readonly kind: "forward" | "reverse" | "root";
   /** SOA MNAME, fully qualified without trailing dot. */
   readonly primaryNameServer: string;
   /** SOA RNAME in mailbox form (root@naver.com -> root.naver.com). */
@@ -494,6 +498,27 @@ function checkAndBuild(config: PartialLabConfig, context: PlanContext): LabPlan 
         }
         publishedPorts.push({ service, containerPort: SERVICE_PORTS[service], hostAddress: publish.address, hostPort });
       }
+      // A connection through a published port reaches Sendmail from the lab network's gateway, so
+      // a RELAY rule covering the gateway relays for whoever reaches the published SMTP port: on
+      // loopback that is the Docker host alone, on any other address a whole LAN (an open relay).
+      // Submission (587) needs SMTP AUTH before relaying, and POP3S/IMAPS do not relay at all.
+      const gatewayAddress = formatIpv4(gateway);
+      const loopback = publish.address.startsWith("127.");
+      if (publish.smtp !== undefined && !loopback) {
+        domain.access.forEach((rule, ruleIndex) => {
+          if (!accessRulesRelayFor([rule], gatewayAddress, "")) return;
+          problems.push(
+            problemAt(
+              ["domains", index, "mailHost", "publish", "address"],
+              publish.address,
+              `publishes SMTP (port ${publish.smtp}) beyond the Docker host, and mail-lab:domains[${index}].access[${ruleIndex}] ` +
+                `("${rule.tag ? `${rule.tag}:` : ""}${rule.match} RELAY") relays for every connection through it, since they arrive ` +
+                `from the gateway ${gatewayAddress}: an open relay for that network. Publish on 127.0.0.1, leave smtp out of publish ` +
+                `(submission on 587 asks for a password), or narrow mail-lab:domains[${index}].access[${ruleIndex}] to the PCs' own addresses`,
+            ),
+          );
+        });
+      }
     }
     return {
       role: "mail-host",
@@ -662,6 +687,23 @@ function checkAndBuild(config: PartialLabConfig, context: PlanContext): LabPlan 
     primaryNameServer: nameServerFqdn,
     hostmaster: `root.${firstDomain}`,
     records: [{ owner: "@", type: "NS", target: nameServerFqdn }, ...hostsByAddress.map(ptr)],
+  });
+  // The lab is a closed world. Without a root, a name outside the lab gets REFUSED (recursion is
+  // off), which every mail program takes for a temporary failure: a stranger's relay attempt is
+  // told to retry (450), an outside sender domain gets 451 instead of the access map's REJECT,
+  // and mail to an outside domain waits the whole queue lifetime. With the lab's own root zone on
+  // the same server, every other name is NXDOMAIN with authority: a permanent answer. The root
+  // holds only its own NS and that name server's address; the lab's zones need no delegation
+  // from it, since BIND answers from the closest zone it serves (naver.com for mail.naver.com).
+  zones.unshift({
+    name: ".",
+    kind: "root",
+    primaryNameServer: nameServerFqdn,
+    hostmaster: `root.${firstDomain}`,
+    records: [
+      { owner: "@", type: "NS", target: nameServerFqdn },
+      { owner: nameServerFqdn, type: "A", address: nameServerAddress },
+    ],
   });
 
   return {
