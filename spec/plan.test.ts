@@ -202,6 +202,21 @@ describe("defaults", () => {
     assert.deepEqual(plan.mailHosts[0]!.publishedPorts, [], "nothing is published unless asked");
   });
 
+  it("publishes SMTP on a LAN address once no RELAY rule covers the gateway, and IMAPS/POP3S there in any case", () => {
+    const config = baseConfig();
+    config.domains[0].access = [
+      { match: "naver.com", action: "RELAY" },
+      { match: "10.0.2.10", action: "RELAY", tag: "Connect" },
+    ];
+    config.domains[0].mailHost.publish = { address: "192.168.1.20", smtp: 25 };
+    config.domains[1].mailHost.publish = { address: "192.168.1.20", imaps: 993, pop3s: 995 };
+    const plan = resolvePlan(config, { project: "mail-lab", stack: "dev" });
+    assert.deepEqual(
+      plan.mailHosts.map((host) => host.publishedPorts.map((port) => `${port.hostAddress}:${port.hostPort}`)),
+      [["192.168.1.20:25"], ["192.168.1.20:993", "192.168.1.20:995"]],
+    );
+  });
+
   it("publishes only the listed services, on 127.0.0.1 unless another address is written", () => {
     const config = baseConfig();
     config.domains[0].mailHost.publish = { smtp: 2525, imaps: 2993 };
@@ -541,6 +556,15 @@ const badConfigs: { name: string; edit: (config: Record<string, any>) => void; e
     },
     expect: [
       /mail-lab:domains\[1\]\.mailHost\.publish\.pop3s: 10993 is already published on 127\.0\.0\.1 for imaps of mail\.naver\.com/,
+    ],
+  },
+  {
+    name: "published SMTP on a LAN address with a RELAY rule that covers the gateway (open relay)",
+    edit: (c) => {
+      c.domains[0].mailHost.publish = { address: "192.168.1.20", smtp: 25, imaps: 993 };
+    },
+    expect: [
+      /mail-lab:domains\[0\]\.mailHost\.publish\.address: "192\.168\.1\.20" publishes SMTP \(port 25\) beyond the Docker host, and mail-lab:domains\[0\]\.access\[0\] \("10\.0\.2 RELAY"\) relays for every connection through it, since they arrive from the gateway 10\.0\.2\.1: an open relay for that network\. Publish on 127\.0\.0\.1, leave smtp out of publish/,
     ],
   },
   {
