@@ -132,6 +132,7 @@ export async function runChecks(targets: CheckTargets, options: RunOptions = {})
   const sends = await Promise.all(
     routes.map(async (route) => {
       const token = `mail-lab-check-${randomBytes(6).toString("hex")}`;
+      const submission = submissionOf(targets, route.sender);
       const run = await exec(
         route.sender.container,
         [
@@ -142,7 +143,7 @@ export async function runChecks(targets: CheckTargets, options: RunOptions = {})
           route.sender.email,
           // As the PC's own presets do: 25 where the access rules relay for it, else the
           // submission port with SMTP AUTH (after STARTTLS) as the PC's user.
-          ...submissionArgs(targets, route.sender),
+          ...submission.args,
           "--to",
           route.recipient.email,
           "--tls",
@@ -155,7 +156,7 @@ export async function runChecks(targets: CheckTargets, options: RunOptions = {})
           "--body",
           `mail-lab check ${token}: ${route.sender.email} -> ${route.recipient.email}`,
         ],
-        { timeoutMs: 60_000 },
+        { stdin: submission.stdin, timeoutMs: 60_000 },
       );
       const result = done(
         judgeRelay(
@@ -200,17 +201,26 @@ export async function runChecks(targets: CheckTargets, options: RunOptions = {})
   return [...dns, ...sends.map((send) => send.result), ...sends.flatMap((send) => retrievals.get(send.token) ?? [])];
 }
 
+/** swaks options, and what to write to its standard input. */
+export interface SwaksSubmission {
+  readonly args: readonly string[];
+  /** The answer to swaks' password prompt, which it reads from stdin: never an argument. */
+  readonly stdin?: string;
+}
+
 /**
  * swaks options for how a PC submits mail. They are explicit rather than left to ~/.swaksrc, so
  * the check sends the way the plan says even if someone edited the presets in the container.
+ * Without --auth-password swaks prompts for the password and reads it from stdin, as for a
+ * student at the PC; an argument of `docker exec` would show in `ps` on the host and in the PC.
  */
-export function submissionArgs(targets: CheckTargets, sender: ClientTarget): string[] {
-  if (!sender.submission.authenticate) return ["--port", "25", "--no-auth", "--no-auth-user"];
+export function submissionOf(targets: CheckTargets, sender: ClientTarget): SwaksSubmission {
+  if (!sender.submission.authenticate) return { args: ["--port", "25", "--no-auth", "--no-auth-user"] };
   const user = targets.domains
     .find((domain) => domain.name === sender.domain)
     ?.users.find((candidate) => candidate.login === sender.login);
   if (!user) throw new Error(`no password for ${sender.email}, who submits with SMTP AUTH`);
-  return ["--port", "587", "--auth", "PLAIN", "--auth-user", user.login, "--auth-password", user.password];
+  return { args: ["--port", "587", "--auth", "PLAIN", "--auth-user", user.login], stdin: `${user.password}\n` };
 }
 
 type Verdict = Pick<CheckResult, "result" | "detail">;

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { describe, it } from "node:test";
@@ -77,22 +78,31 @@ describe("relayRoutes", () => {
   });
 });
 
-describe("submissionArgs", () => {
+describe("submissionOf", () => {
   it("sends on 25 without AUTH where the rules relay, and on 587 with the user's password elsewhere", async () => {
-    const { submissionArgs } = await import("./run");
+    const { submissionOf } = await import("./run");
     const targets = targetsOf("stacks/Pulumi.campus.yaml");
     const lee = targets.clients.find((client) => client.key === "lee-pc")!;
     const outsider = targets.clients.find((client) => client.key === "outsider-pc")!;
-    assert.deepEqual(submissionArgs(targets, lee), ["--port", "25", "--no-auth", "--no-auth-user"]);
-    assert.deepEqual(submissionArgs(targets, outsider), [
-      "--port",
-      "587",
-      "--auth",
-      "PLAIN",
-      "--auth-user",
-      "choi",
-      "--auth-password",
-      "choi-campus",
-    ]);
+    assert.deepEqual(submissionOf(targets, lee), { args: ["--port", "25", "--no-auth", "--no-auth-user"] });
+    const authenticated = submissionOf(targets, outsider);
+    assert.deepEqual(authenticated.args, ["--port", "587", "--auth", "PLAIN", "--auth-user", "choi"]);
+    assert.ok(!authenticated.args.includes("choi-campus"), "no password among the arguments");
+    assert.equal(authenticated.stdin, "choi-campus\n");
+  });
+
+  it("gives swaks the password on stdin, where its prompt reads it", async () => {
+    const { submissionOf } = await import("./run");
+    const targets = targetsOf("stacks/Pulumi.campus.yaml");
+    const outsider = targets.clients.find((client) => client.key === "outsider-pc")!;
+    const { args, stdin } = submissionOf(targets, outsider);
+    // swaks itself: --dump prints the options it resolved (after its password prompt) and sends nothing.
+    const dump = spawnSync("swaks", [...args, "--to", "kim@daum.net", "--server", "127.0.0.1", "--dump", "AUTH"], {
+      input: stdin,
+      encoding: "utf8",
+    });
+    assert.equal(dump.status, 0, dump.stderr);
+    assert.match(dump.stdout, /username\s+= 'choi'/);
+    assert.match(dump.stdout, /password\s+= 'choi-campus'/);
   });
 });
