@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MailLab } from "./components/MailLab";
 import { ensureLabSubnetIsFree } from "./components/subnet-check";
+import { renderMermaidDiagram } from "./render/diagram";
 import { ConfigError } from "./spec/errors";
 import { configFromEngine } from "./spec/load";
 import { resolvePlan } from "./spec/plan";
@@ -38,3 +39,5 @@ export const clients = lab.outputs.clients;
 export const caCertificate = lab.outputs.caCertificate;
 /** The table of the lab's self-check (absent when `mail-lab:verify` is false). */
 export const verification = lab.verification?.report;
+/** The lab as a Mermaid flowchart (`npm run diagram` prints the same without deploying). */
+export const diagram = renderMermaidDiagram(plan);

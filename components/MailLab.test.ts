@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parseTargets, targetsFromPlan } from "../check/targets";
+import { renderMermaidDiagram } from "../render/diagram";
 import { PATHS } from "../render/files";
 import { readStackFile } from "../spec/load";
 import { resolvePlan } from "../spec/plan";
@@ -207,6 +208,9 @@ describe("the dev stack under mocks", () => {
       "kim-pc": { container: "mail-lab-dev-kim-pc", address: "10.0.2.11", email: "kim@daum.net" },
     });
     assert.match(run.outputs!.caCertificate, /^-----BEGIN CERTIFICATE-----/);
+    const file = readStackFile(path.join(root, "stacks", "Pulumi.dev.yaml"));
+    const plan = resolvePlan(file.config, { project: "mail-lab", stack: file.stack });
+    assert.equal(run.outputs!.diagram, renderMermaidDiagram(plan));
   });
 
   it("runs the lab's checks after every host, again when a container or the rendered config changes", () => {
