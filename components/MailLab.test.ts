@@ -114,6 +114,7 @@ describe("the dev stack under mocks", () => {
         "/etc/bind/zones/db.2.0.10.in-addr.arpa",
         "/etc/bind/zones/db.daum.net",
         "/etc/bind/zones/db.naver.com",
+        "/etc/bind/zones/db.root",
         PATHS.resolvConf,
         PATHS.caTrust,
       ].sort(),
