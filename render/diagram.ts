@@ -3,7 +3,7 @@
  * domain's mail host and PCs, and who may relay through which mail host. Pure and deterministic:
  * `npm run diagram` prints it, the stack exports it as the output `diagram`, the READMEs show it.
  */
-import type { AccessRule } from "../spec/schema";
+import { type AccessRule, accessKeyOf } from "../spec/schema";
 import { accessRulesRelayFor, type ClientPlan, type LabPlan, type MailHostPlan, type PlannedHost } from "../spec/plan";
 
 /**
@@ -27,11 +27,6 @@ function nodeId(host: PlannedHost): string {
 /** Mermaid id of a domain's subgraph: `domain_naver_com`. */
 function domainId(domain: string): string {
   return `domain_${domain.replace(/[^A-Za-z0-9]/g, "_")}`;
-}
-
-/** An access rule's key as `/etc/mail/access` writes it: `10.0.2`, `Connect:172.30.5.21`. */
-function accessKey(rule: AccessRule): string {
-  return `${rule.tag ? `${rule.tag}:` : ""}${rule.match}`;
 }
 
 /**
@@ -127,7 +122,7 @@ export function renderMermaidDiagram(plan: LabPlan): string {
       const rules = relayRulesFor(mailHost, client);
       if (rules.length > 0) {
         lines.push(
-          `  ${nodeId(client)} -->|${label(["may relay by", rules.map(accessKey).join(", ")])}| ${nodeId(mailHost)}`,
+          `  ${nodeId(client)} -->|${label(["may relay by", rules.map(accessKeyOf).join(", ")])}| ${nodeId(mailHost)}`,
         );
       } else if (mailHost.fqdn === client.mailHostFqdn) {
         const { port, authenticate } = client.submission;

@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { readStackFile } from "../spec/load";
 import { type LabPlan, type MailHostPlan, resolvePlan } from "../spec/plan";
+import { accessKeyOf } from "../spec/schema";
 import { PATHS } from "./files";
 import {
   formatSendmailTime,
@@ -351,7 +352,7 @@ for (const { name, plan, host } of cases) {
 
     test("access: Debian's localhost entries, the rules in order, then the lab exemptions", () => {
       const entries = entriesOf(renderAccess(plan, host));
-      const expectedRules = host.accessRules.map((rule) => (rule.tag ? `${rule.tag}:${rule.match}` : rule.match));
+      const expectedRules = host.accessRules.map(accessKeyOf);
       const exemptions = host.labAccessPrefixes.flatMap((prefix) => [
         `GreetPause:${prefix}`,
         `ClientRate:${prefix}`,
@@ -445,6 +446,39 @@ describe("the course's access entries and the custom rules", () => {
     assert.match(access, /^Connect:172\.20\.1\.99 +ERROR:4\.0\.0:"451 Try again later"$/m);
     assert.match(access, /^From:babo@ +DISCARD$/m);
     assert.match(access, /^To:daum\.net +RELAY$/m);
+  });
+
+  test("the course's sender domain `@spam.test` is written From:spam.test, the key Sendmail looks up", () => {
+    const access = renderAccess(customPlan, customHost);
+    assert.match(access, /^From:spam\.test +REJECT$/m);
+    assert.doesNotMatch(access, /^From:@spam\.test/m);
+    assert.match(
+      access,
+      /^# From:@spam\.test is written From:spam\.test: Sendmail looks up no key of the form @domain\.$/m,
+    );
+  });
+
+  test("each sender rule gets its verdict from Sendmail's own check of MAIL FROM", () => {
+    const makemap = requireTool("makemap", "sendmail-bin");
+    const db = path.join(scratchDir(), "access");
+    assert.equal(run(makemap, ["hash", db], renderAccess(customPlan, customHost)).status, 0);
+    const cf = repoint(
+      buildCf(renderSendmailMc(customPlan, customHost)),
+      "Kaccess hash -T<TMPF> /etc/mail/access",
+      `Kaccess hash -T<TMPF> ${db}`,
+    );
+    // Basic_check_mail is the sender check (delay_checks runs it at RCPT); the verdict comes from
+    // the access map before the sender domain's DNS, which this machine may not even reach.
+    const verdict = (sender: string) => {
+      const output = sendmailTest(cf, `.D{client_addr}192.0.2.1\nBasic_check_mail <${sender}>\n`);
+      const line = output.split("\n").find((candidate) => /^Basic_check_mail +returns:/.test(candidate));
+      assert.ok(line, `no Basic_check_mail verdict:\n${output}`);
+      return line.replace(/^Basic_check_mail +returns: /, "");
+    };
+    assert.equal(verdict("x@spam.test"), '$# error $@ 5 . 7 . 1 $: "550 Access denied"');
+    assert.equal(verdict("x@mail.spam.test"), '$# error $@ 5 . 7 . 1 $: "550 Access denied"', "subdomains too");
+    assert.equal(verdict("babo@example.org"), "$# discard $: discard");
+    assert.equal(verdict("kim@daum.net"), '$# error $: "550 We do not accept mail from you"');
   });
 
   test("a /23 lab subnet is exempted prefix by prefix", () => {

@@ -6,7 +6,7 @@
  * Section names in comments refer to Sendmail's cf/README (Debian: sendmail-doc's cf.README.gz).
  */
 import type { LabPlan, MailHostPlan } from "../spec/plan";
-import type { AccessRule } from "../spec/schema";
+import { type AccessRule, accessKeyOf } from "../spec/schema";
 import { generatedHeader, PATHS, type RenderedFile } from "./files";
 
 /** Where the cf macros live (Debian package sendmail-cf). */
@@ -278,10 +278,9 @@ function accessValue(rule: AccessRule): string {
  */
 export function renderAccess(plan: LabPlan, host: MailHostPlan): string {
   const domain = `mail-lab:domains[${domainIndexOf(plan, host)}]`;
-  const keyOf = (rule: AccessRule) => (rule.tag ? `${rule.tag}:${rule.match}` : rule.match);
   const owners = new Map<string, string>(LOCALHOST_RELAY.map(([key]) => [key.toLowerCase(), "the localhost entries"]));
   const ruleRows = host.accessRules.map((rule, index): [string, string] => {
-    const key = keyOf(rule);
+    const key = accessKeyOf(rule);
     const owner = owners.get(key.toLowerCase());
     if (owner !== undefined) {
       throw new Error(
@@ -304,6 +303,12 @@ export function renderAccess(plan: LabPlan, host: MailHostPlan): string {
     "# The host itself may relay (Debian's default entries).",
     ...localhostLines,
     `# Rules of ${host.domain}, in config order.`,
+    ...host.accessRules
+      .filter((rule) => rule.match.startsWith("@"))
+      .map(
+        (rule) =>
+          `# ${rule.tag ? `${rule.tag}:` : ""}${rule.match} is written ${accessKeyOf(rule)}: Sendmail looks up no key of the form @domain.`,
+      ),
     ...(ruleLines.length > 0 ? ruleLines : ["# (none)"]),
     `# The lab subnet ${plan.network.subnet} skips greet_pause, ratecontrol and conncontrol (0 = no limit).`,
     ...exemptionLines,

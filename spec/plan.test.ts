@@ -568,6 +568,27 @@ const badConfigs: { name: string; edit: (config: Record<string, any>) => void; e
     ],
   },
   {
+    name: "a mail address form under tag Connect",
+    edit: (c) => {
+      c.domains[0].access.push({ tag: "Connect", match: "@daum.net", action: "REJECT" });
+    },
+    expect: [
+      /mail-lab:domains\[0\]\.access\[1\]\.match: "@daum\.net" is a mail address form, but tag Connect matches the connecting host's name or address; use tag From \(sender\) or To \(recipient\)/,
+    ],
+  },
+  {
+    name: "the course's @domain and the same sender domain written From:domain are one key",
+    edit: (c) => {
+      c.domains[0].access.push(
+        { match: "@spam.test", action: "REJECT" },
+        { tag: "From", match: "spam.test", action: "DISCARD" },
+      );
+    },
+    expect: [
+      /mail-lab:domains\[0\]\.access\[2\]\.match: "spam\.test" repeats the access key of mail-lab:domains\[0\]\.access\[1\]/,
+    ],
+  },
+  {
     name: "queue time without a unit",
     edit: (c) => {
       c.mailQueue = { lifetime: "90" };

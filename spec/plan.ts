@@ -17,6 +17,7 @@ import {
   subnetContains,
 } from "./ipv4";
 import {
+  accessKeyOf,
   type AccessRule,
   accessRuleSchema,
   type ClientConfig,
@@ -431,7 +432,7 @@ function checkAndBuild(config: PartialLabConfig, context: PlanContext): LabPlan 
       ]),
     );
     domain.access.forEach((rule, ruleIndex) => {
-      const key = `${rule.tag ? `${rule.tag}:` : ""}${rule.match}`.toLowerCase();
+      const key = accessKeyOf(rule).toLowerCase();
       const path = ["domains", index, "access", ruleIndex, "match"];
       if (accessKeys.has(key)) {
         problems.push(
@@ -512,7 +513,7 @@ function checkAndBuild(config: PartialLabConfig, context: PlanContext): LabPlan 
               ["domains", index, "mailHost", "publish", "address"],
               publish.address,
               `publishes SMTP (port ${publish.smtp}) beyond the Docker host, and mail-lab:domains[${index}].access[${ruleIndex}] ` +
-                `("${rule.tag ? `${rule.tag}:` : ""}${rule.match} RELAY") relays for every connection through it, since they arrive ` +
+                `("${accessKeyOf(rule)} RELAY") relays for every connection through it, since they arrive ` +
                 `from the gateway ${gatewayAddress}: an open relay for that network. Publish on 127.0.0.1, leave smtp out of publish ` +
                 `(submission on 587 asks for a password), or narrow mail-lab:domains[${index}].access[${ruleIndex}] to the PCs' own addresses`,
             ),

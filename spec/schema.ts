@@ -137,6 +137,15 @@ export const accessRuleSchema = z
   .superRefine((rule, context) => {
     const problem = accessMatchProblem(rule.match);
     if (problem) context.addIssue({ code: "custom", path: ["match"], message: problem, input: rule.match });
+    if (!problem && rule.tag === "Connect" && rule.match.includes("@")) {
+      context.addIssue({
+        code: "custom",
+        path: ["match"],
+        input: rule.match,
+        message:
+          "is a mail address form, but tag Connect matches the connecting host's name or address; use tag From (sender) or To (recipient), or a host such as naver.com or 10.0.2",
+      });
+    }
     if (rule.action === "ERROR" && !/^[45]\d\d [^"\n]+$/.test(rule.message ?? "")) {
       context.addIssue({
         code: "custom",
@@ -155,6 +164,19 @@ export const accessRuleSchema = z
       });
     }
   });
+
+/**
+ * The rule's key in /etc/mail/access as Sendmail looks it up. The course writes a sender domain as
+ * `@daum.net`, but Sendmail never looks up a key of that form: for the sender x@daum.net it tries
+ * `From:x@daum.net`, `From:x@`, then `From:daum.net` and its parent domains (cf/README, "Access
+ * Database", and proto.m4's SearchList), so `@daum.net REJECT` would silently reject nothing. The
+ * key is therefore `From:daum.net` (or `To:daum.net` with tag To): the course's intent, rejecting
+ * daum.net's users' mail, in the form Sendmail matches.
+ */
+export function accessKeyOf(rule: Pick<AccessRule, "match" | "tag">): string {
+  if (rule.match.startsWith("@")) return `${rule.tag ?? "From"}:${rule.match.slice(1)}`;
+  return rule.tag ? `${rule.tag}:${rule.match}` : rule.match;
+}
 
 /** Why an access match is malformed, or undefined when it is one of the forms Sendmail understands. */
 export function accessMatchProblem(match: string): string | undefined {
