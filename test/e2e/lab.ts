@@ -104,3 +104,28 @@ export async function pop3sMailbox(container: string, user: string, password: st
   );
   return messages.map((message) => message.stdout).join("\n");
 }
+
+/**
+ * A plain-text protocol dialogue by hand over bash's /dev/tcp from inside `container`: the
+ * greeting, then each command with the reply lines it gets. A reply of several lines (SMTP's
+ * `250-...`) is read up to its last line. Shows what a server answers where real clients give
+ * up before asking (no AUTH offered, no TLS). Returns every reply line, CR removed.
+ */
+export async function tcpDialogue(
+  container: string,
+  host: string,
+  port: number,
+  commands: readonly string[],
+): Promise<string[]> {
+  const script = [
+    `exec 3<>/dev/tcp/${host}/${port}`,
+    // bash's `read` takes one line byte by byte, so no later reply is swallowed by buffering.
+    "readline() { IFS= read -r -t 10 line <&3 || return 1; line=${line%$'\\r'}; printf '%s\\n' \"$line\"; }",
+    // SMTP continues a reply with `NNN-`; POP3 and IMAP replies here are one line each.
+    "reply() { while readline; do case $line in [0-9][0-9][0-9]-*) ;; *) break ;; esac; done; }",
+    "reply",
+    'for command in "$@"; do printf \'%s\\r\\n\' "$command" >&3; reply; done',
+  ].join("\n");
+  const result = await execIn(container, ["bash", "-c", script, "dialogue", ...commands]);
+  return result.stdout.split("\n").filter((line) => line !== "");
+}

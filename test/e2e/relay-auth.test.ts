@@ -6,18 +6,34 @@
  * accepted; on the submission port 587 SMTP AUTH is offered only after STARTTLS, and with it choi
  * relays to the other lab domains. The name server refuses recursion and zone transfers.
  *
- * Every probe is a real client inside the lab's containers (swaks, curl, dig, bash's /dev/tcp).
- * Nothing leaves the lab: the refused recipients (foreign.test, a reserved name that resolves
- * nowhere) are probed with `--quit-after RCPT`, so no message is ever created, and the test checks
- * that every queue is empty afterwards; the lab's name server does not recurse, so even a queued
- * message could not be routed outside.
+ * A stranger, a container on a Docker network of its own that only mail.naver.com joins, gets a
+ * permanent answer to every probe: relay tricks, an outside or rejected sender domain, EXPN, VRFY,
+ * VERB, ETRN, AUTH before TLS, plaintext POP3/IMAP logins, TLS 1.1. The lab is a closed world: its
+ * name server serves a root zone of its own, so outside names are NXDOMAIN, and mail from a PC to
+ * an outside domain bounces at once.
+ *
+ * Every probe is a real client inside the lab's containers (swaks, curl, dig, openssl, bash's
+ * /dev/tcp). Nothing leaves the lab: the refused recipients (foreign.test, a reserved name that
+ * the lab's root says does not exist) are probed with `--quit-after RCPT`, so no message is created
+ * but the one bounce, and the test checks that every queue is empty afterwards.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { readStackFile } from "../../spec/load";
-import { deploy, destroy, eventually, execIn, type LabOutputs, leftovers, pop3sMailbox, root } from "./lab";
+import {
+  deploy,
+  destroy,
+  eventually,
+  execIn,
+  type LabOutputs,
+  leftovers,
+  pop3sMailbox,
+  root,
+  tcpDialogue,
+} from "./lab";
 
 const stackFile = path.join(root, "stacks", "Pulumi.campus.yaml");
 const startedAt = Date.now();
@@ -361,14 +377,19 @@ describe("relay refusal and SMTP AUTH on the campus lab", { timeout: 20 * 60_000
   });
 
   describe("the name server refuses what an authoritative-only server must", () => {
-    it("a recursive query for an outside name (example.org) is answered REFUSED", async () => {
+    it("an outside name (example.org) is NXDOMAIN with authority from the lab's root, and recursion is off", async () => {
       const ns = lab.nameServer.address;
       const result = await execIn(outsider, ["dig", `@${ns}`, "example.org", "A"]);
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, new RegExp(`^;; SERVER: ${literal(ns)}#53`, "m"));
-      assert.match(result.stdout, /^;; ->>HEADER<<- opcode: QUERY, status: REFUSED,/m, result.stdout);
-      assert.match(result.stdout, /^;; flags: qr rd;/m, "no `ra`: recursion is not available");
+      assert.match(result.stdout, /^;; ->>HEADER<<- opcode: QUERY, status: NXDOMAIN,/m, result.stdout);
+      assert.match(result.stdout, /^;; flags: qr aa rd;/m, "aa: authoritative; no `ra`: recursion is not available");
       assert.match(result.stdout, /ANSWER: 0,/);
+      // The authority section holds the root's SOA, which says how long the answer may be cached.
+      assert.match(result.stdout, /^\.\s+\d+\s+IN\s+SOA\s+ns\.naver\.com\. root\.naver\.com\./m, result.stdout);
+      // A reverse name outside the lab subnet is NXDOMAIN too: a stranger's PTR lookup is final.
+      const reverse = await execIn(outsider, ["dig", `@${ns}`, "-x", "10.0.12.66"]);
+      assert.match(reverse.stdout, /status: NXDOMAIN,/, reverse.stdout);
       // Control: the same server answers for its own zone.
       const own = await execIn(outsider, ["dig", `@${ns}`, "mail.naver.com", "A", "+short"]);
       assert.equal(own.stdout.trim(), lab.mailHosts["naver.com"]!.address);
@@ -380,6 +401,224 @@ describe("relay refusal and SMTP AUTH on the campus lab", { timeout: 20 * 60_000
       assert.match(result.stdout, /^; Transfer failed\.$/m, result.stdout);
       assert.doesNotMatch(result.stdout, /\sIN\s+SOA\s/, "no record of the zone came back");
     });
+  });
+
+  describe("a stranger on a network the lab does not know, at mail.naver.com: every answer is permanent", () => {
+    // A container on a Docker network of its own (made here, removed after), joined only by
+    // mail.naver.com: an outside client the lab's DNS knows nothing about. Its address has no PTR
+    // in the lab, and the lab's root zone answers NXDOMAIN for it, so Sendmail's verdicts are
+    // final (5xx), not "try again later" (4xx) as with a name server that answers REFUSED.
+    const STRANGERS_NET = "mail-lab-campus-strangers";
+    const STRANGER = "mail-lab-campus-stranger";
+    const SUBNET = "10.0.12.0/24";
+    const STRANGER_ADDRESS = "10.0.12.66";
+    const MAIL_HOST_ADDRESS = "10.0.12.100";
+    /** Every reply of the probes below, for the report. */
+    const replies: string[] = [];
+    const dockerCli = (...argv: string[]) => execFileSync("docker", argv, { encoding: "utf8" }).trim();
+    const removeStrangers = () => {
+      for (const argv of [
+        ["rm", "-f", STRANGER],
+        ["network", "disconnect", "-f", STRANGERS_NET, lab.mailHosts["naver.com"]!.container],
+        ["network", "rm", STRANGERS_NET],
+      ]) {
+        try {
+          execFileSync("docker", argv, { stdio: "ignore" });
+        } catch {
+          // Not there (a failed set-up): nothing to remove.
+        }
+      }
+    };
+
+    before(() => {
+      removeStrangers();
+      const labels = ["--label", "mail-lab.project=mail-lab", "--label", "mail-lab.stack=campus"];
+      dockerCli("network", "create", ...labels, "--subnet", SUBNET, STRANGERS_NET);
+      dockerCli("network", "connect", "--ip", MAIL_HOST_ADDRESS, STRANGERS_NET, lab.mailHosts["naver.com"]!.container);
+      // The PCs' image for its clients (swaks, curl, openssl), without the lab's files or resolver:
+      // names resolve nowhere (127.0.0.1 has no DNS), so the stranger talks to addresses only.
+      const image = dockerCli("inspect", "-f", "{{.Image}}", outsider);
+      dockerCli(
+        "run",
+        "-d",
+        "--name",
+        STRANGER,
+        ...labels,
+        "--network",
+        STRANGERS_NET,
+        "--ip",
+        STRANGER_ADDRESS,
+        "--dns",
+        "127.0.0.1",
+        "--entrypoint",
+        "sleep",
+        image,
+        "infinity",
+      );
+    });
+
+    after(() => {
+      removeStrangers();
+      console.log(`[strangers] replies:\n${replies.join("\n")}`);
+    });
+
+    /** swaks from the stranger to mail.naver.com on port 25, never reaching DATA. */
+    async function probe(from: string, to: string): Promise<string> {
+      const result = await execIn(
+        STRANGER,
+        [
+          "swaks",
+          "--server",
+          MAIL_HOST_ADDRESS,
+          "--port",
+          "25",
+          "--helo",
+          "stranger.example",
+          "--from",
+          from,
+          "--to",
+          to,
+          "--quit-after",
+          "RCPT",
+          "--timeout",
+          "20",
+        ],
+        90_000,
+      );
+      const transcript = result.stdout + result.stderr;
+      assert.notEqual(result.code, 0, `a refusal was expected:\n${transcript}`);
+      const refusal = transcript.split("\n").find((line) => /^<[-~*]\* +\d{3} /.test(line));
+      assert.ok(refusal, transcript);
+      replies.push(`MAIL FROM:<${from}> RCPT TO:<${to}>: ${refusal.replace(/^<[-~*]\* +/, "")}`);
+      return refusal.replace(/^<[-~*]\* +/, "");
+    }
+
+    const relayTricks: [string, string, string][] = [
+      ["a foreign recipient", "choi@nate.com", FOREIGN],
+      ["the percent hack", "choi@nate.com", "user%foreign.test@naver.com"],
+      ["a bang path", "choi@nate.com", "foreign.test!user"],
+      ["a quoted local part", "choi@nate.com", '"user@foreign.test"@naver.com'],
+      ["the null sender", "<>", FOREIGN],
+      ["sender root@localhost", "root@localhost", FOREIGN],
+      ["the unqualified sender root", "root", FOREIGN],
+    ];
+    for (const [what, from, to] of relayTricks) {
+      it(`relaying is refused with 550, not 450: ${what}`, async () => {
+        const reply = await probe(from, to);
+        assert.match(reply, /^550 5\.7\.1 .*Relaying denied/, reply);
+      });
+    }
+
+    it("a sender in a domain outside the lab is refused at once: 553, the domain does not exist", async () => {
+      const reply = await probe("someone@junk.example", "lee@naver.com");
+      assert.match(reply, /^553 5\.1\.8 .*Domain of sender address someone@junk\.example does not exist/, reply);
+    });
+
+    it("the access map's REJECT of an outside domain applies (From:@spam.test): 550", async () => {
+      const reply = await probe("x@spam.test", "lee@naver.com");
+      // delay_checks: the sender is judged at RCPT, so Sendmail names the recipient in the reply.
+      assert.match(reply, /^550 5\.7\.1 <lee@naver\.com>\.\.\. Access denied$/, reply);
+    });
+
+    it("port 25 offers no EXPN, VERB or ETRN, and answers each command with a refusal", async () => {
+      const lines = await tcpDialogue(STRANGER, MAIL_HOST_ADDRESS, 25, [
+        "EHLO stranger.example",
+        "EXPN postmaster",
+        "VRFY lee",
+        "VERB",
+        "ETRN naver.com",
+        "QUIT",
+      ]);
+      const ehlo = lines.filter((line) => /^250[- ]/.test(line)).map((line) => line.slice(4).split(" ")[0]);
+      for (const keyword of ["EXPN", "VERB", "ETRN"]) assert.ok(!ehlo.includes(keyword), `EHLO offers ${keyword}`);
+      const [expn, vrfy, verb, etrn] = lines.slice(-5, -1);
+      replies.push(...[`EXPN: ${expn}`, `VRFY: ${vrfy}`, `VERB: ${verb}`, `ETRN: ${etrn}`]);
+      assert.match(expn!, /^502 5\.7\.0 Sorry, we do not allow this operation/, lines.join("\n"));
+      assert.match(vrfy!, /^252 2\.5\.2 Cannot VRFY user/, lines.join("\n"));
+      assert.match(verb!, /^502 5\.7\.0 Verbose unavailable/, lines.join("\n"));
+      assert.match(etrn!, /^502 5\.7\.0 Sorry, we do not allow this operation/, lines.join("\n"));
+    });
+
+    it("AUTH before STARTTLS on 587 is refused (503), and MAIL without it too (530)", async () => {
+      const credentials = Buffer.from("\0lee\0not-sent-in-the-clear").toString("base64");
+      const lines = await tcpDialogue(STRANGER, MAIL_HOST_ADDRESS, 587, [
+        "EHLO stranger.example",
+        `AUTH PLAIN ${credentials}`,
+        "MAIL FROM:<lee@naver.com>",
+        "QUIT",
+      ]);
+      assert.ok(!lines.some((line) => /^250[- ]AUTH/.test(line)), `AUTH offered in the clear:\n${lines.join("\n")}`);
+      const [auth, mail] = lines.slice(-3, -1);
+      replies.push(`587 AUTH before TLS: ${auth}`, `587 MAIL without AUTH: ${mail}`);
+      assert.equal(auth, "503 5.3.3 AUTH not available");
+      assert.equal(mail, "530 5.7.0 Authentication required");
+    });
+
+    it("a plaintext login to POP3 (110) and IMAP (143) is refused", async () => {
+      const pop3 = await tcpDialogue(STRANGER, MAIL_HOST_ADDRESS, 110, ["USER lee", "PASS lee", "QUIT"]);
+      const imap = await tcpDialogue(STRANGER, MAIL_HOST_ADDRESS, 143, ["a LOGIN lee lee-campus", "b LOGOUT"]);
+      const imapRefusal = imap.find((line) => line.startsWith("a "));
+      replies.push(`POP3 USER/PASS: ${pop3.slice(1, 3).join(" / ")}`, `IMAP LOGIN: ${imapRefusal}`);
+      assert.ok(
+        pop3.some((line) => /^-ERR \[AUTH\] Plaintext authentication disallowed/.test(line)),
+        pop3.join("\n"),
+      );
+      assert.ok(!pop3.some((line) => /^\+OK Logged in/.test(line)), pop3.join("\n"));
+      assert.match(imapRefusal ?? "", /^a NO \[PRIVACYREQUIRED\] Plaintext authentication disallowed/, imap.join("\n"));
+    });
+
+    it("TLS 1.1 is refused on SMTP, IMAPS and POP3S; TLS 1.2 is accepted", async () => {
+      for (const [port, starttls] of [
+        [25, ["-starttls", "smtp"]],
+        [993, []],
+        [995, []],
+      ] as const) {
+        const handshake = (version: string, cipher: string[]) =>
+          execIn(
+            STRANGER,
+            ["openssl", "s_client", "-connect", `${MAIL_HOST_ADDRESS}:${port}`, ...starttls, version, ...cipher],
+            30_000,
+          );
+        // The client's own OpenSSL refuses TLS 1.1 at its default security level; level 0 lets it ask.
+        const old = await handshake("-tls1_1", ["-cipher", "DEFAULT:@SECLEVEL=0"]);
+        const current = await handshake("-tls1_2", []);
+        replies.push(
+          `port ${port}: TLS 1.1 exit ${old.code}, TLS 1.2 ${/Protocol *: *TLSv1\.2/.exec(current.stdout)?.[0]}`,
+        );
+        assert.notEqual(old.code, 0, `port ${port} accepted TLS 1.1:\n${old.stdout}`);
+        // s_client names the version it asked for even when the handshake failed; no cipher was agreed.
+        assert.match(old.stdout, /Cipher is \(NONE\)/, old.stdout);
+        assert.match(current.stdout, /Protocol *: *TLSv1\.2/, `port ${port}: ${current.stderr}`);
+      }
+    });
+  });
+
+  it("mail from a PC to a domain outside the lab bounces at once, with a DSN that says why", async () => {
+    // lee-pc is in mail.naver.com's relay rules. foreign.test is NXDOMAIN in the closed world, so
+    // the message is returned on the first delivery attempt, not after the queue's lifetime.
+    const token = `outside-${randomUUID()}`;
+    const leePc = lab.clients["lee-pc"]!.container;
+    const sent = await execIn(
+      leePc,
+      ["swaks", "--to", FOREIGN, "--header", `Subject: ${token}`, "--body", `to the outside ${token}`],
+      90_000,
+    );
+    const transcript = sent.stdout + sent.stderr;
+    const started = Date.now();
+    if (sent.code === 0) {
+      const mailbox = await eventually("the bounce in lee's mailbox", async () => {
+        const text = await pop3sMailboxOf(leePc, "lee", "mail.naver.com");
+        return text.includes(token) && /MAILER-DAEMON/.test(text) ? text : undefined;
+      });
+      const bounce = mailbox.slice(mailbox.lastIndexOf("Return-Path: <MAILER-DAEMON>"));
+      console.log(`[strangers] bounce for ${FOREIGN} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      assert.match(bounce, /^Subject: Returned mail: see transcript for details/m, bounce);
+      assert.match(bounce, /Host unknown/, bounce);
+      assert.match(bounce, /Status: 5\.1\.2/, bounce);
+    } else {
+      // Refused at RCPT already: a permanent answer too.
+      assert.match(transcript, /^<~\* +55\d 5\.1\.2 .*Host unknown/m, transcript);
+    }
   });
 
   it("no mail host has anything queued: nothing refused was kept to be sent on", async () => {
