@@ -13,7 +13,9 @@ import { renderMermaidDiagram } from "../render/diagram";
 import { PATHS } from "../render/files";
 import { readStackFile } from "../spec/load";
 import { resolvePlan } from "../spec/plan";
+import type { LabRole } from "./container-defaults";
 import { labConfigDigest, PLAN_VARIABLE } from "./LabVerification";
+import { imageDigest, imageTag } from "./MailLab";
 
 const root = path.join(__dirname, "..");
 
@@ -61,19 +63,59 @@ describe("the dev stack under mocks", () => {
     });
   });
 
-  it("builds one image per role from images/, rebuilt only when the folder changes", () => {
+  it("builds one image per role from images/, named by its content and labelled without the stack", () => {
     const images = ofType("remoteImage:RemoteImage");
-    assert.deepEqual(images.map((image) => image.inputs.name).sort(), [
-      "mail-lab-dev-client:lab",
-      "mail-lab-dev-mail-host:lab",
-      "mail-lab-dev-name-server:lab",
-    ]);
+    const imagesDir = path.join(root, "images");
+    assert.deepEqual(
+      images.map((image) => image.inputs.name).sort(),
+      ["client", "mail-host", "name-server"].map(
+        (role) => `mail-lab-${role}:${imageTag(imagesDir, role as LabRole, "debian:bookworm-slim")}`,
+      ),
+    );
     for (const image of images) {
+      const role = image.inputs.build.label["mail-lab.role"] as LabRole;
+      assert.match(image.inputs.name, /^mail-lab-(name-server|mail-host|client):[0-9a-f]{12}$/);
       assert.equal(image.inputs.build.context, "images", "relative to the project folder, so state is portable");
-      assert.match(image.inputs.build.dockerfile, /^(name-server|mail-host|client)\/Dockerfile$/);
+      assert.equal(image.inputs.build.dockerfile, `${role}/Dockerfile`);
       assert.equal(image.inputs.build.buildArgs.BASE_IMAGE, "debian:bookworm-slim");
       assert.match(image.inputs.triggers.contentHash, /^[0-9a-f]{64}$/);
-      assert.equal(image.inputs.build.label["mail-lab.stack"], "dev");
+      const digest = imageDigest(imagesDir, role, "debian:bookworm-slim");
+      // Image labels are part of the image config: a stack's label would make each stack's image another one.
+      assert.deepEqual(image.inputs.build.label, {
+        "mail-lab.project": "mail-lab",
+        "mail-lab.role": role,
+        "mail-lab.content-hash": digest,
+      });
+      assert.equal(image.inputs.name, `mail-lab-${role}:${digest.slice(0, 12)}`);
+      // Destroying one stack must not remove an image another stack runs: npm run images:prune does that.
+      assert.equal(image.inputs.keepLocally, true);
+    }
+  });
+
+  it("names the same images as any other stack on the same base image, and other ones on another base", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mail-lab-mock-"));
+    try {
+      const imagesOf = (result: ReturnType<typeof runProgram>) =>
+        result.registered
+          .filter((resource) => resource.type === "docker:index/remoteImage:RemoteImage")
+          .map((resource) => ({ name: resource.inputs.name, build: resource.inputs.build }))
+          .sort((a, b) => a.name.localeCompare(b.name));
+      const campus = runProgram(path.join(root, "stacks", "Pulumi.campus.yaml"));
+      assert.equal(campus.error, undefined);
+      assert.deepEqual(imagesOf(campus), imagesOf(run), "campus builds exactly dev's images");
+      const otherBase = path.join(dir, "Pulumi.elsewhere.yaml");
+      fs.writeFileSync(
+        otherBase,
+        `${fs.readFileSync(path.join(root, "stacks", "Pulumi.dev.yaml"), "utf8")}\n  mail-lab:baseImage: debian:trixie-slim\n`,
+      );
+      const elsewhere = imagesOf(runProgram(otherBase));
+      const dev = imagesOf(run);
+      for (const [index, image] of elsewhere.entries()) {
+        assert.notEqual(image.name, dev[index]!.name, "another base image is another image");
+        assert.equal(image.name.split(":")[0], dev[index]!.name.split(":")[0]);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -5,7 +5,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { LabPlan } from "../spec/plan";
 import { CertificateAuthority } from "./CertificateAuthority";
-import { asLabelList, type LabRole, labLabels } from "./container-defaults";
+import { asLabelList, imageLabels, type LabRole, labLabels } from "./container-defaults";
 import { LabVerification } from "./LabVerification";
 import { MailClient } from "./MailClient";
 import { MailHost } from "./MailHost";
@@ -45,6 +45,23 @@ export function imageContentHash(imagesDir: string, role: LabRole): string {
   walk(role);
   walk("common");
   return hash.digest("hex");
+}
+
+/**
+ * Digest of what a role's image is built from (`imageContentHash`) and the base image it is built
+ * on: the image's `mail-lab.content-hash` label. Its first 12 hex digits are the image's tag, so
+ * every stack of the Docker host that builds the same files on the same base names the same image,
+ * `<project>-<role>:<tag>` (e.g. `mail-lab-mail-host:3f2a9c01b7de`), and shares it.
+ */
+export function imageDigest(imagesDir: string, role: LabRole, baseImage: string): string {
+  return crypto
+    .createHash("sha256")
+    .update(`${imageContentHash(imagesDir, role)}\0${baseImage}`)
+    .digest("hex");
+}
+
+export function imageTag(imagesDir: string, role: LabRole, baseImage: string): string {
+  return imageDigest(imagesDir, role, baseImage).slice(0, 12);
 }
 
 /** Stack outputs: what `pulumi stack output --json` shows. */
@@ -87,27 +104,34 @@ export class MailLab extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // One image per role, named by its content and shared by every stack of the Docker host: a
+    // second stack's build is a cache hit giving the same image, and destroying a stack leaves the
+    // images (`keepLocally`), since another stack may run them. `npm run images:prune` removes the
+    // lab's images that no container uses.
     const images = Object.fromEntries(
-      ROLES.map((role) => [
-        role,
-        new docker.RemoteImage(
-          `${name}-${role}-image`,
-          {
-            name: `${plan.namePrefix}-${role}:lab`,
-            build: {
-              // Relative to the program's working directory (the project folder under `pulumi up`),
-              // so the state does not depend on where the repository is checked out.
-              context: path.relative(process.cwd(), imagesDir) || ".",
-              dockerfile: `${role}/Dockerfile`,
-              buildArgs: { BASE_IMAGE: plan.baseImage },
-              label: labLabels(plan, role),
+      ROLES.map((role) => {
+        const digest = imageDigest(imagesDir, role, plan.baseImage);
+        return [
+          role,
+          new docker.RemoteImage(
+            `${name}-${role}-image`,
+            {
+              name: `${plan.project}-${role}:${digest.slice(0, 12)}`,
+              build: {
+                // Relative to the program's working directory (the project folder under `pulumi up`),
+                // so the state does not depend on where the repository is checked out.
+                context: path.relative(process.cwd(), imagesDir) || ".",
+                dockerfile: `${role}/Dockerfile`,
+                buildArgs: { BASE_IMAGE: plan.baseImage },
+                label: imageLabels(plan.project, role, digest),
+              },
+              triggers: { contentHash: imageContentHash(imagesDir, role), baseImage: plan.baseImage },
+              keepLocally: true,
             },
-            triggers: { contentHash: imageContentHash(imagesDir, role), baseImage: plan.baseImage },
-            keepLocally: false,
-          },
-          { parent: this },
-        ),
-      ]),
+            { parent: this },
+          ),
+        ];
+      }),
     ) as Record<LabRole, docker.RemoteImage>;
 
     this.certificateAuthority = new CertificateAuthority(

@@ -9,7 +9,7 @@ import type { RenderedFile } from "../render/files";
 
 export type LabRole = "name-server" | "mail-host" | "client";
 
-/** Labels on every container, network, volume and image, so a stack's objects can be found and removed. */
+/** Labels on every container, network and volume of a stack, so its objects can be found and removed. */
 export function labLabels(plan: LabPlan, role: LabRole | "network", domain?: string): Record<string, string> {
   return {
     "mail-lab.project": plan.project,
@@ -17,6 +17,18 @@ export function labLabels(plan: LabPlan, role: LabRole | "network", domain?: str
     "mail-lab.role": role,
     ...(domain === undefined ? {} : { "mail-lab.domain": domain }),
   };
+}
+
+/** The label naming an image's content hash; `npm run images:prune` finds the lab's images by it. */
+export const CONTENT_HASH_LABEL = "mail-lab.content-hash";
+
+/**
+ * Labels of a lab image. Images are shared by every stack of the Docker host, so nothing here may
+ * depend on the stack: labels are part of the image config, and a per-stack label would make each
+ * stack's build a different image.
+ */
+export function imageLabels(project: string, role: LabRole, contentHash: string): Record<string, string> {
+  return { "mail-lab.project": project, "mail-lab.role": role, [CONTENT_HASH_LABEL]: contentHash };
 }
 
 export function asLabelList(labels: Record<string, string>): docker.types.input.ContainerLabel[] {

@@ -6,7 +6,9 @@
  *    with a message naming `mail-lab:network.subnet` and that network;
  * 2. desktop clients on the Docker host reach the published ports over loopback only, with TLS
  *    verified against the lab's CA (openssl s_client, curl, swaks run on this host);
- * 3. destroying the stack leaves no container, network, volume or image of it.
+ * 3. destroying the stack leaves no container, network or volume of it, and only the lab's shared
+ *    images (named by content, labelled without any stack: other stacks may run them;
+ *    `npm run images:prune` removes them, test/e2e/shared-images.test.ts).
  *
  * Traffic goes only to 127.0.0.1 (Docker's port forwarding into the lab's containers).
  */
@@ -51,7 +53,7 @@ function run(command: string, args: readonly string[], timeoutMs = 60_000): Prom
   });
 }
 
-/** Images labelled with the stack (`docker images` has no `{{.Name}}`, hence its own listing). */
+/** Images labelled with the stack (`docker images` has no `{{.Name}}`, hence its own listing): none, now that images are shared. */
 function stackImages(): string[] {
   return execFileSync(
     "docker",
@@ -143,10 +145,13 @@ describe(
               Actor: { ID: string; Attributes: Record<string, string> };
             },
         )
-        .filter((event) =>
-          [event.Actor.ID, event.Actor.Attributes.name ?? "", event.Actor.Attributes["mail-lab.stack"] ?? ""].some(
-            (name) => name.startsWith(`mail-lab-${stack}-`) || name === stack,
-          ),
+        .filter(
+          (event) =>
+            [event.Actor.ID, event.Actor.Attributes.name ?? "", event.Actor.Attributes["mail-lab.stack"] ?? ""].some(
+              (name) => name.startsWith(`mail-lab-${stack}-`) || name === stack,
+            ) ||
+            // The lab's images are named by content, not by stack: a build tags one of them.
+            (event.Type === "image" && event.Actor.Attributes["mail-lab.content-hash"] !== undefined),
         )
         .map((event) => `${event.Type} ${event.Action} ${event.Actor.Attributes.name ?? event.Actor.ID}`);
       assert.deepEqual(events, [], "Docker events of the stack during the failed deploy");
@@ -370,12 +375,33 @@ describe("desktop mail clients on the Docker host, then destroy", { timeout: 20 
     });
   });
 
-  it("destroy leaves no container, network, volume or image of the stack", () => {
+  it("destroy leaves no container, network or volume of the stack, and only the shared images", () => {
     // The stack exists before destroy, so the checks below can fail.
     assert.equal(leftovers(stack).containers!.length, 5);
-    assert.equal(stackImages().length, 3);
+    const containers = [
+      lab.nameServer.container,
+      ...Object.values(lab.mailHosts).map((host) => host.container),
+      ...Object.values(lab.clients).map((client) => client.container),
+    ];
+    const imageIds = [
+      ...new Set(
+        containers.map((container) =>
+          execFileSync("docker", ["inspect", "-f", "{{.Image}}", container], { encoding: "utf8" }).trim(),
+        ),
+      ),
+    ];
+    assert.equal(imageIds.length, 3, "one image per role");
+    assert.deepEqual(stackImages(), [], "no image carries the stack's label: images are shared by every stack");
     destroy(stackFile);
     assert.deepEqual(leftovers(stack), { containers: [], networks: [], volumes: [] });
-    assert.deepEqual(stackImages(), []);
+    // Left for the other stacks of the host (keepLocally); npm run images:prune removes them once unused.
+    for (const id of imageIds) {
+      const labels = JSON.parse(
+        execFileSync("docker", ["image", "inspect", "-f", "{{json .Config.Labels}}", id], { encoding: "utf8" }),
+      ) as Record<string, string>;
+      assert.equal(labels["mail-lab.project"], "mail-lab", id);
+      assert.equal(labels["mail-lab.stack"], undefined, id);
+      assert.match(labels["mail-lab.content-hash"] ?? "", /^[0-9a-f]{64}$/, id);
+    }
   });
 });

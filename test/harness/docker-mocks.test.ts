@@ -13,7 +13,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { docker as dockerCli, dockerJson, dockerLines } from "./docker-cli";
-import { CONTAINER, DockerMocks, NETWORK, subnetsOverlap } from "./docker-mocks";
+import { buildCacheUse, CONTAINER, DockerMocks, NETWORK, REMOTE_IMAGE, subnetsOverlap } from "./docker-mocks";
 import { containsSecret, Fields, SECRET_SIG, SIG_KEY, unwrapSecrets } from "./inputs";
 import { deployStack, destroyStack, labelledObjects, stackLabels } from "./stack";
 
@@ -126,6 +126,23 @@ describe("dependency order under setMocks", () => {
   });
 });
 
+describe("buildCacheUse", () => {
+  test("buildCacheUse counts the classic builder's steps after FROM and their cache hits", () => {
+    const output = [
+      "Sending build context to Docker daemon  2.048kB",
+      "Step 1/4 : ARG BASE_IMAGE=debian:bookworm-slim",
+      "Step 2/4 : FROM ${BASE_IMAGE}",
+      " ---> 3db114a19f40",
+      "Step 3/4 : RUN true",
+      " ---> Using cache",
+      " ---> 1234",
+      "Step 4/4 : LABEL a=b",
+      " ---> Running in 5678",
+    ].join("\n");
+    assert.deepEqual(buildCacheUse(output), { steps: 2, cached: 1 }, "FROM and the ARG before it make no layer");
+  });
+});
+
 describe("DockerMocks refusals", () => {
   const STACK = "harness-test-refusals";
   const labels = Object.entries(stackLabels(STACK)).map(([label, value]) => ({ label, value }));
@@ -214,6 +231,61 @@ describe("DockerMocks refusals", () => {
       }),
       /docker:index\/volume:Volume "v": label `mail-lab.project` must be "mail-lab" \(got none\)/,
     );
+  });
+
+  test("an image kept locally (shared by stacks) must not carry the stack's label", async () => {
+    mocks = new DockerMocks({ log: quiet, requiredLabels: stackLabels(STACK), stackScopedLabels: ["mail-lab.stack"] });
+    await assert.rejects(
+      mocks.newResource({
+        type: REMOTE_IMAGE,
+        name: "kept",
+        inputs: {
+          name: "harness-test-kept:latest",
+          build: { context: path.join(FIXTURES, "tiny-image"), label: stackLabels(STACK) },
+          keepLocally: true,
+        },
+        custom: true,
+      }),
+      /"kept" build\.labels: an image with `keepLocally` outlives the stack .* must not carry the stack's label `mail-lab\.stack`/,
+    );
+    assert.deepEqual(mocks.created, []);
+  });
+
+  test("a kept image is built again by a second stack as the provider does: all from the cache, same id; teardown leaves it", async () => {
+    const name = "harness-test-shared-image:latest";
+    const image = (mocksOf: DockerMocks) =>
+      mocksOf.newResource({
+        type: REMOTE_IMAGE,
+        name: "shared",
+        inputs: {
+          name,
+          build: {
+            context: path.join(FIXTURES, "tiny-image"),
+            label: { "mail-lab.project": "mail-lab", "mail-lab.test": "harness-test-shared" },
+          },
+          keepLocally: true,
+        },
+        custom: true,
+      });
+    const required = (stack: string) => ({ requiredLabels: stackLabels(stack), stackScopedLabels: ["mail-lab.stack"] });
+    const logs: string[] = [];
+    try {
+      const first = new DockerMocks({ log: (line) => logs.push(line), ...required(`${STACK}-a`) });
+      mocks = first;
+      const built = await image(first);
+      const second = new DockerMocks({ log: (line) => logs.push(line), ...required(`${STACK}-b`) });
+      const again = await image(second);
+      assert.equal(again.state?.["imageId"], built.state?.["imageId"]);
+      const report = logs.filter((line) => line.startsWith(`built image ${name}`));
+      assert.equal(report.length, 2, logs.join("\n"));
+      const [, steps] = /: (\d+) of \1 steps from the layer cache$/.exec(report[1]!) ?? [];
+      assert.ok(Number(steps) > 0, `the second build is all cache hits: ${report[1]}`);
+      await first.teardown();
+      await second.teardown();
+      assert.equal((await dockerLines(["image", "inspect", "-f", "{{.Id}}", name]))[0], built.state?.["imageId"]);
+    } finally {
+      await dockerCli(["image", "rm", "-f", name]).catch(quiet);
+    }
   });
 
   test("an overlapping subnet fails naming both networks", async () => {

@@ -170,6 +170,13 @@ export interface DockerMocksOptions {
    * by these labels, so an unlabelled object would survive a crashed run. Default: none required.
    */
   readonly requiredLabels?: Record<string, string>;
+  /**
+   * Those of `requiredLabels` that name the stack (`mail-lab.stack`). An image with `keepLocally`
+   * outlives the stack and may be shared with other stacks, so it must carry the other required
+   * labels but not these: `destroyStack` removes by them, and would take the image from under every
+   * other stack using it. Default: none.
+   */
+  readonly stackScopedLabels?: readonly string[];
   /** How often `wait: true` polls the container's health, in ms. Default 500. */
   readonly healthPollMs?: number;
   /**
@@ -217,6 +224,27 @@ function labelList(items: Fields[]): Record<string, string> {
     labels[label] = value;
   }
   return labels;
+}
+
+/**
+ * Steps of a classic-builder `docker build` output ("Step 3/12 : RUN ...") that can make a layer,
+ * and how many of them the layer cache answered (" ---> Using cache"). FROM only names the base, and
+ * an ARG before the first FROM only feeds it: neither is counted. All counted steps cached: the
+ * build ran nothing and made no new layer.
+ */
+export function buildCacheUse(output: string): { steps: number; cached: number } {
+  let steps = 0;
+  let cached = 0;
+  let seenFrom = false;
+  for (const step of output.split(/^(?=Step \d+\/\d+ : )/m)) {
+    const instruction = /^Step \d+\/\d+ : (\S+)/.exec(step)?.[1]?.toUpperCase();
+    if (instruction === undefined) continue;
+    if (instruction === "FROM") seenFrom = true;
+    if (instruction === "FROM" || !seenFrom) continue;
+    steps++;
+    if (/^ ---> Using cache$/m.test(step)) cached++;
+  }
+  return { steps, cached };
 }
 
 /** An IPv4 CIDR as [first, last] address numbers, or undefined for anything else (IPv6). */
@@ -295,6 +323,7 @@ export class DockerMocks implements pulumi.runtime.Mocks {
 
   private readonly log: (line: string) => void;
   private readonly requiredLabels: Record<string, string>;
+  private readonly stackScopedLabels: readonly string[];
   private readonly healthPollMs: number;
   private readonly previous: ReadonlyMap<string, RecordedResource> | undefined;
   private readonly previousOrder: readonly RecordedResource[];
@@ -307,6 +336,7 @@ export class DockerMocks implements pulumi.runtime.Mocks {
   constructor(options: DockerMocksOptions = {}) {
     this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.requiredLabels = options.requiredLabels ?? {};
+    this.stackScopedLabels = options.stackScopedLabels ?? [];
     this.healthPollMs = options.healthPollMs ?? 500;
     this.stateFile = options.stateFile;
     this.previousOrder = options.previous ?? [];
@@ -563,8 +593,18 @@ export class DockerMocks implements pulumi.runtime.Mocks {
     }
   }
 
-  private checkLabels(where: string, labels: Record<string, string>): void {
+  private checkLabels(where: string, labels: Record<string, string>, shared = false): void {
+    if (shared) {
+      const scoped = this.stackScopedLabels.filter((label) => labels[label] !== undefined);
+      if (scoped.length > 0) {
+        throw new UnsupportedInputError(
+          `${where}: an image with \`keepLocally\` outlives the stack and may be shared by other stacks, so it must ` +
+            `not carry the stack's label ${scoped.map((label) => `\`${label}\``).join(", ")}: destroyStack removes by it`,
+        );
+      }
+    }
     for (const [label, value] of Object.entries(this.requiredLabels)) {
+      if (shared && this.stackScopedLabels.includes(label)) continue;
       if (labels[label] !== value) {
         throw new UnsupportedInputError(
           `${where}: label \`${label}\` must be "${value}" (got ${labels[label] === undefined ? "none" : `"${labels[label]}"`}); ` +
@@ -667,7 +707,7 @@ export class DockerMocks implements pulumi.runtime.Mocks {
     const keepLocally = f.boolean("keepLocally") ?? false;
     const forceRemove = f.boolean("forceRemove") ?? false;
     f.done();
-    this.checkLabels(`${f.where} build.labels`, labels);
+    this.checkLabels(`${f.where} build.labels`, labels, keepLocally);
 
     const references = [name, ...tags.filter((tag) => tag !== name)];
     // The Dockerfile is named relative to the context, as in the build API; the CLI's -f is
@@ -680,7 +720,10 @@ export class DockerMocks implements pulumi.runtime.Mocks {
     if (buildForceRemove) argv.push("--force-rm");
     argv.push(context);
     this.log(`building image ${name} from ${context}`);
-    const result = await dockerResult(argv);
+    // The provider builds with the classic builder (BuilderV1) on every create, also when the image
+    // exists already: with the layer cache that is a cache hit giving the same image id. Force the
+    // classic builder here too (whatever DOCKER_BUILDKIT says), and report how much came from the cache.
+    const result = await dockerResult(argv, { env: { ...process.env, DOCKER_BUILDKIT: "0" } });
     if (result.code !== 0) {
       const output = `${result.stdout}${result.stderr}`.trim().split("\n").slice(-30).join("\n");
       throw new Error(`docker build of ${name} failed (exit ${result.code}):\n${output}`);
@@ -688,7 +731,8 @@ export class DockerMocks implements pulumi.runtime.Mocks {
     const imageId = (await docker(["image", "inspect", "-f", "{{.Id}}", name])).trim();
     const id = `${imageId}${name}`; // the docker provider's image id: image id followed by name
     this.created.push({ kind: "image", resource, name, id, references, keepLocally, forceRemove });
-    this.log(`built image ${name} (${imageId.slice(0, 19)})`);
+    const { steps, cached } = buildCacheUse(result.stdout);
+    this.log(`built image ${name} (${imageId.slice(0, 19)}): ${cached} of ${steps} steps from the layer cache`);
     return { id, state: { ...raw, name, imageId, repoDigest: "", keepLocally, forceRemove } };
   }
 

@@ -265,6 +265,7 @@ export async function deployStack(stackFile: string, options: DeployOptions = {}
   const mocks = new DockerMocks({
     log,
     requiredLabels: options.requireStackLabels === false ? undefined : stackLabels(stack),
+    stackScopedLabels: [STACK_LABEL],
     healthPollMs: options.healthPollMs,
     previous: previous?.resources,
     stateFile,
