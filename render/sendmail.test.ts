@@ -251,11 +251,13 @@ for (const { name, plan, host } of cases) {
     test("sendmail.cf listens on every address: the MTA on 25 without SMTP AUTH, the MSA on 587 requiring it", () => {
       const daemons = cf.split("\n").filter((line) => line.startsWith("O DaemonPortOptions="));
       assert.deepEqual(daemons, [
-        "O DaemonPortOptions=Family=inet, Name=MTA-v4, Port=smtp, M=A",
-        "O DaemonPortOptions=Family=inet, Name=MSA-v4, Port=submission, M=Ea",
+        "O DaemonPortOptions=Family=inet, Name=MTA-v4, Port=smtp, M=A, Listen=256",
+        "O DaemonPortOptions=Family=inet, Name=MSA-v4, Port=submission, M=Ea, Listen=256",
       ]);
       // Sendmail's own reading of the modifiers: A = no AUTH; a = AUTH required, E = no ETRN.
       const options = sendmailOptions(cf);
+      // An unknown key (a misspelt Listen) is ignored with this warning.
+      assert.doesNotMatch(options, /unknown parameter/, options);
       assert.match(options, /^Daemon MTA-v4 flags: <NOAUTH>$/m, options);
       assert.match(options, /^Daemon MSA-v4 flags: <AUTHREQ,NOETRN>$/m, options);
     });
