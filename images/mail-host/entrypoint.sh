@@ -66,6 +66,16 @@ if [ -f "$users_file" ]; then
   done < "$users_file"
 fi
 
+# A mailbox's dotlock (/var/mail/<login>.lock, taken by procmail and by Dovecot) left by a
+# container that was killed or restarted mid-delivery belongs to no process now: nothing else uses
+# these volumes. procmail would wait up to 17 minutes (its LOCKTIMEOUT) before it calls such a lock
+# stale, and every delivery to that mailbox would wait with it.
+for lock in /var/mail/*.lock; do
+  [ -e "$lock" ] || continue
+  rm -f -- "$lock"
+  printf 'mail-host: removed the stale mailbox lock %s\n' "$lock" >&2
+done
+
 # --- TLS ---------------------------------------------------------------------------------
 # Sendmail refuses a key that others can read; Dovecot reads it as root before dropping privileges.
 if [ -d "$tls_dir" ]; then
