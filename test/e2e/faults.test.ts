@@ -8,9 +8,10 @@
  *    `10.0.11 RELAY` rule). No refusal; every accepted message delivered once.
  * 2. `kill -9` of mail.daum.net's Sendmail daemon in the middle of a 200-message burst (swaks on
  *    kim's PC, 4 at a time): every message swaks saw accepted is delivered exactly once.
- * 3. `docker restart` of mail.naver.com while a burst is being delivered to it.
+ * 3. `docker restart` of mail.naver.com while a burst is being delivered to it: nothing accepted
+ *    is lost; a message caught mid-transfer may arrive twice (SMTP is at least once), counted.
  * 4. The Docker daemon restarted: the lab comes back by itself, healthy, and mail flows both ways.
- * 5. A full volume: a full queue gives a 452 at SMTP and loses nothing it had accepted; mail for a
+ * 5. A full volume: a full queue gives a 4xx at SMTP and loses nothing it had accepted; mail for a
  *    full mailbox waits in the queue and is delivered once there is space again.
  *
  * Counting: smtp-source's own counter and exit status (accepted, client side), Sendmail's log on
@@ -593,9 +594,13 @@ describe("load and faults (stack faults)", { timeout: 30 * 60_000 }, () => {
     assert.ok(!Number.isNaN(drained), "the queues did not drain within 4 minutes of the restart");
     assert.ok(restarted.before < BURST, "the restart came after the whole burst was delivered");
     assert.equal(accepted.size, source.completed);
-    assert.deepEqual(duplicates, [], "delivered more than once");
+    // Nothing is lost. A message can arrive twice, though: SMTP and local delivery are at least
+    // once when the receiver dies mid-transfer (RFC 5321, 6.1). Killed after it stored a message
+    // but before its 250 reached the sender, or after procmail appended it but before its queue
+    // file was removed, mail.naver.com delivers its own copy after the restart and the sender
+    // (which saw no 250) sends it again. The count is printed above.
     assert.deepEqual(missing, [], "accepted but never delivered");
-    assert.equal(mine.length, source.completed);
+    assert.equal(distinct.size, source.completed);
   });
 
   it("the Docker daemon restarted: the lab comes back healthy by itself and mail flows both ways", async (t) => {
