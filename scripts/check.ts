@@ -15,13 +15,12 @@ import { resolvePlan } from "../spec/plan";
 import { runChecks } from "../check/run";
 import { renderTable } from "../check/table";
 import { type CheckTargets, parseTargets, targetsFromPlan } from "../check/targets";
+import { takeFlag, UsageError } from "./arguments";
 
 const USAGE = [
   "usage: npm run check -- <stack-file> [--timeout <seconds>]   (e.g. stacks/Pulumi.dev.yaml)",
   "       node --import tsx scripts/check.ts --plan-json-env <VARIABLE> [--timeout <seconds>]",
 ].join("\n");
-
-class UsageError extends Error {}
 
 interface Arguments {
   readonly stackFile?: string;
@@ -31,14 +30,7 @@ interface Arguments {
 
 function parseArguments(argv: readonly string[]): Arguments {
   const rest = [...argv];
-  const take = (flag: string): string | undefined => {
-    const at = rest.indexOf(flag);
-    if (at === -1) return undefined;
-    const value = rest[at + 1];
-    if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-    rest.splice(at, 2);
-    return value;
-  };
+  const take = (flag: string) => takeFlag(rest, flag);
   const timeout = take("--timeout");
   const planVariable = take("--plan-json-env");
   const timeoutSeconds = timeout === undefined ? 120 : Number(timeout);

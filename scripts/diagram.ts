@@ -10,6 +10,7 @@ import { ConfigError } from "../spec/errors";
 import { readStackFile, withEncryptedStandIns } from "../spec/load";
 import { resolvePlan } from "../spec/plan";
 import { DiagramRenderError, renderDiagramImage } from "./diagram-render";
+import { takeFlag, UsageError } from "./arguments";
 
 const USAGE =
   "usage: npm run diagram -- <stack-file> [--format mermaid|svg|png] [--output <file>]   " +
@@ -17,8 +18,6 @@ const USAGE =
 
 const FORMATS = ["mermaid", "svg", "png"] as const;
 type Format = (typeof FORMATS)[number];
-
-class UsageError extends Error {}
 
 interface Arguments {
   readonly stackFile: string;
@@ -28,14 +27,7 @@ interface Arguments {
 
 function parseArguments(argv: readonly string[]): Arguments {
   const rest = [...argv];
-  const take = (flag: string): string | undefined => {
-    const at = rest.indexOf(flag);
-    if (at === -1) return undefined;
-    const value = rest[at + 1];
-    if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-    rest.splice(at, 2);
-    return value;
-  };
+  const take = (flag: string) => takeFlag(rest, flag);
   const format = take("--format") ?? "mermaid";
   const output = take("--output");
   if (!(FORMATS as readonly string[]).includes(format)) {

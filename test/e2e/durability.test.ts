@@ -18,7 +18,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { run } from "../harness/docker-cli";
 import type { ResourceChange } from "../harness/docker-mocks";
 import { destroyStack, labelledObjects } from "../harness/stack";
-import { execIn, type LabOutputs, root } from "./lab";
+import { deployInProcess, docker, execIn, type LabOutputs, seconds, waitFor, waitHealthy } from "./lab";
 
 const STACK = "durable";
 const stackFile = path.join(__dirname, "stacks", `Pulumi.${STACK}.yaml`);
@@ -34,47 +34,13 @@ let leePc: string;
 let kimPc: string;
 const suiteStart = Date.now();
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-
 function report(t: TestContext, line: string): void {
   t.diagnostic(line);
   console.log(`[durability] ${line}`);
 }
 
 /** Deploys (or with `update`, updates) the stack file in a fresh process; progress goes to stderr. */
-async function deploy(file: string, update: boolean): Promise<{ outputs: LabOutputs; changes: ResourceChange[] }> {
-  const argv = ["--import", "tsx", path.join(root, "test", "harness", "deploy-cli.ts")];
-  const result = await run(process.execPath, [...argv, ...(update ? ["--update"] : []), file], {
-    cwd: root,
-    onStderr: (chunk) => process.stderr.write(chunk),
-  });
-  if (result.code !== 0) throw new Error(`deploy-cli ${update ? "--update " : ""}${file} failed:\n${result.stderr}`);
-  return JSON.parse(result.stdout) as { outputs: LabOutputs; changes: ResourceChange[] };
-}
-
-/** Polls `check` every `everyMs` until it returns a value; fails naming `what` after `timeoutMs`. */
-async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, everyMs = 1000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${seconds(timeoutMs)} waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
-async function docker(...argv: string[]): Promise<string> {
-  const result = await run("docker", argv);
-  if (result.code !== 0) throw new Error(`docker ${argv.join(" ")}: ${result.stderr.trim()}`);
-  return result.stdout.trim();
-}
-
-async function waitHealthy(container: string, timeoutMs = 180_000): Promise<void> {
-  await waitFor(`${container} to be healthy`, timeoutMs, async () =>
-    (await docker("inspect", "-f", "{{.State.Health.Status}}", container)) === "healthy" ? true : undefined,
-  );
-}
+const deploy = deployInProcess;
 
 /** Queue IDs in a mail host's MTA queue (`mailq`, i.e. `sendmail -bp`). */
 async function queueIds(mailHost: string): Promise<string[]> {

@@ -32,7 +32,18 @@ import * as path from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { run } from "../harness/docker-cli";
 import { destroyStack, labelledObjects, stackLabels } from "../harness/stack";
-import { execIn, type LabOutputs, root } from "./lab";
+import {
+  deployInProcess,
+  docker,
+  execIn,
+  healthOf,
+  type LabOutputs,
+  root,
+  seconds,
+  sleep,
+  waitFor,
+  waitHealthy,
+} from "./lab";
 
 const STACK = "faults";
 const stackFile = path.join(__dirname, "stacks", `Pulumi.${STACK}.yaml`);
@@ -57,8 +68,6 @@ const suiteStart = Date.now();
 /** Host paths of volumes this test put on a small tmpfs (test 5); unmounted in `after` at the latest. */
 const mounted = new Set<string>();
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const rate = (count: number, ms: number) => `${(count / (ms / 1000)).toFixed(1)} msg/s`;
 
 function report(t: TestContext, line: string): void {
@@ -68,27 +77,7 @@ function report(t: TestContext, line: string): void {
 
 /** Deploys the stack file in a fresh process (test/harness/deploy-cli.ts); progress goes to stderr. */
 async function deploy(file: string): Promise<LabOutputs> {
-  const argv = ["--import", "tsx", path.join(root, "test", "harness", "deploy-cli.ts"), file];
-  const result = await run(process.execPath, argv, { cwd: root, onStderr: (chunk) => process.stderr.write(chunk) });
-  if (result.code !== 0) throw new Error(`deploy-cli ${file} failed:\n${result.stderr}`);
-  return (JSON.parse(result.stdout) as { outputs: LabOutputs }).outputs;
-}
-
-/** Polls `check` every `everyMs` until it returns a value; fails naming `what` after `timeoutMs`. */
-async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, everyMs = 1000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${seconds(timeoutMs)} waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
-async function docker(...argv: string[]): Promise<string> {
-  const result = await run("docker", argv);
-  if (result.code !== 0) throw new Error(`docker ${argv.join(" ")}: ${result.stderr.trim()}`);
-  return result.stdout.trim();
+  return (await deployInProcess(file)).outputs;
 }
 
 /** Runs a host command; fails with its stderr. */
@@ -96,17 +85,6 @@ async function host(file: string, ...argv: string[]): Promise<string> {
   const result = await run(file, argv);
   if (result.code !== 0) throw new Error(`${file} ${argv.join(" ")}: exit ${result.code}: ${result.stderr.trim()}`);
   return result.stdout.trim();
-}
-
-async function health(container: string): Promise<string> {
-  const result = await run("docker", ["inspect", "-f", "{{.State.Health.Status}}", container]);
-  return result.code === 0 ? result.stdout.trim() : `unknown (${result.stderr.trim()})`;
-}
-
-async function waitHealthy(container: string, timeoutMs = 180_000): Promise<void> {
-  await waitFor(`${container} to be healthy`, timeoutMs, async () =>
-    (await health(container)) === "healthy" ? true : undefined,
-  );
 }
 
 /** Queue IDs in a mail host's MTA queue (`mailq`); undefined while the host cannot answer. */
@@ -737,7 +715,7 @@ describe("load and faults (stack faults)", { timeout: 30 * 60_000 }, () => {
       // Accepted: exactly once; refused: never.
       assert.deepEqual(counts, [1, 1, 1, lowReply.accepted ? 1 : 0, 1, 0]);
     } finally {
-      if ((await health(naver)) !== "healthy") {
+      if ((await healthOf(naver)) !== "healthy") {
         await docker("start", naver);
         await waitHealthy(naver);
       }

@@ -6,6 +6,8 @@
 import { execFile, execFileSync } from "node:child_process";
 import * as path from "node:path";
 import type { MailLabOutputs } from "../../components/MailLab";
+import { run } from "../harness/docker-cli";
+import type { ResourceChange } from "../harness/docker-mocks";
 
 export const root = path.join(__dirname, "..", "..");
 
@@ -56,15 +58,66 @@ export function execIn(container: string, command: readonly string[], timeoutMs 
   });
 }
 
-/** Polls until `check` returns a value, or fails with the last result after `timeoutMs`. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Milliseconds as seconds for a report line: `12.3 s`. */
+export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** Polls `check` every `everyMs` until it returns a value; fails naming `what` after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<T | undefined>,
+  everyMs = 1000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    if (Date.now() > deadline) throw new Error(`timed out after ${seconds(timeoutMs)} waiting for ${what}`);
+    await sleep(everyMs);
   }
+}
+
+/** `waitFor` every 2 s, 90 s at most by default. */
+export function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  return waitFor(what, timeoutMs, check, 2000);
+}
+
+/** The `docker` CLI on the host; its trimmed stdout, or an error with its stderr. */
+export async function docker(...argv: string[]): Promise<string> {
+  const result = await run("docker", argv);
+  if (result.code !== 0) throw new Error(`docker ${argv.join(" ")}: ${result.stderr.trim()}`);
+  return result.stdout.trim();
+}
+
+/** The container's health as Docker reports it (`healthy`, `starting` ...), or `unknown (why)`. */
+export async function healthOf(container: string): Promise<string> {
+  const result = await run("docker", ["inspect", "-f", "{{.State.Health.Status}}", container]);
+  return result.code === 0 ? result.stdout.trim() : `unknown (${result.stderr.trim()})`;
+}
+
+/** Waits until Docker reports the container's health check healthy. */
+export async function waitHealthy(container: string, timeoutMs = 180_000): Promise<void> {
+  await waitFor(`${container} to be healthy`, timeoutMs, async () =>
+    (await healthOf(container)) === "healthy" ? true : undefined,
+  );
+}
+
+/**
+ * Deploys (or with `update`, updates) a stack file in a fresh process with the harness
+ * (test/harness/deploy-cli.ts); progress goes to stderr.
+ */
+export async function deployInProcess(
+  file: string,
+  update = false,
+): Promise<{ outputs: LabOutputs; changes: ResourceChange[] }> {
+  const argv = ["--import", "tsx", path.join(root, "test", "harness", "deploy-cli.ts")];
+  const result = await run(process.execPath, [...argv, ...(update ? ["--update"] : []), file], {
+    cwd: root,
+    onStderr: (chunk) => process.stderr.write(chunk),
+  });
+  if (result.code !== 0) throw new Error(`deploy-cli ${update ? "--update " : ""}${file} failed:\n${result.stderr}`);
+  return JSON.parse(result.stdout) as { outputs: LabOutputs; changes: ResourceChange[] };
 }
 
 /** Names of the stack's Docker objects still present, by kind. */
