@@ -78,6 +78,10 @@ export class MailHost extends pulumi.ComponentResource {
         volumes,
         // The image's entry point runs `sendmail -bD -q$QUEUE_INTERVAL`.
         envs: [`QUEUE_INTERVAL=${plan.mailQueue.runInterval}`],
+        // On stop the entry point lets deliveries in progress finish (at most 20 s, its
+        // STOP_DRAIN_SECONDS) rather than leave half a message in a mailbox; Docker's default of
+        // 10 s would kill them first.
+        stopTimeout: 30,
         // Opt-in desktop access; the plan defaults the address to 127.0.0.1, never all interfaces.
         ports: host.publishedPorts.map((port) => ({
           internal: port.containerPort,

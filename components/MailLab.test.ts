@@ -195,6 +195,7 @@ describe("the dev stack under mocks", () => {
   it("runs the queue at the configured interval and publishes no port unless asked", () => {
     const naver = containerNamed("mail-lab-dev-mail-naver-com").inputs;
     assert.deepEqual(naver.envs, ["QUEUE_INTERVAL=1m"]);
+    assert.equal(naver.stopTimeout, 30, "deliveries in progress may finish before Docker kills the host");
     assert.deepEqual(naver.ports ?? [], []);
     for (const container of containers) assert.deepEqual(container.inputs.ports ?? [], [], container.inputs.name);
   });

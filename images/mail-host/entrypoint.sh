@@ -155,9 +155,49 @@ stop_all() {
   wait || true
 }
 
+# Stops Sendmail without cutting a delivery short. When this script ends, tini ends and the kernel
+# kills whatever is left in the container: a procmail killed while it appends to /var/mail/<user>
+# leaves half a message there with no newline, and the next message's "From " line runs into it, so
+# a mail reader sees one message where there were two (procmail truncates only after a failed
+# write, not when it is killed or sent SIGTERM). Sendmail's daemon, on SIGTERM, stops listening
+# and exits, and leaves its children (SMTP sessions, queue runners, deliveries) running. So:
+# stop the daemon, then send SIGTERM only to Sendmail processes that have no child at that moment
+# (an SMTP session, a queue runner between two jobs): each gives up its job, which stays queued
+# and is tried again after the start. A process waiting for a delivery (procmail) is left to see
+# it finish. Nothing sends a signal to procmail. Bounded: STOP_DRAIN_SECONDS (20) and 5 s more,
+# less than the mail host's stop timeout of 30 s (components/MailHost.ts), after which Docker kills
+# it all.
+stop_mail() {
+  local pid deadline=$((SECONDS + ${STOP_DRAIN_SECONDS:-20})) busy
+  if [ -n "${sendmail_pid:-}" ]; then
+    kill -TERM "$sendmail_pid" 2>/dev/null || true
+    wait "$sendmail_pid" 2>/dev/null || true
+  fi
+  while ((SECONDS < deadline)); do
+    busy=0
+    for pid in $(pgrep -x 'sendmail|sendmail-mta|sensible-mda|procmail|mail.local'); do
+      busy=1
+      case $(cat "/proc/$pid/comm" 2>/dev/null) in sendmail | sendmail-mta) ;; *) continue ;; esac
+      pgrep -P "$pid" >/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    done
+    ((busy)) || return 0
+    sleep 0.1
+  done
+  # Still busy (a queue runner with a long queue): stop every Sendmail process now and give the
+  # deliveries they started a few seconds to finish their message.
+  printf 'mail-host: still delivering after %ss, stopping Sendmail: %s\n' "${STOP_DRAIN_SECONDS:-20}" \
+    "$(pgrep -a -x 'sendmail|sendmail-mta|sensible-mda|procmail' | tr '\n' ';')" >&2
+  pkill -TERM -x 'sendmail|sendmail-mta' 2>/dev/null || true
+  for _ in $(seq 50); do
+    pgrep -x 'sensible-mda|procmail|mail.local' >/dev/null || return 0
+    sleep 0.1
+  done
+}
+
 on_signal() {
   stopping=1
   echo "mail-host: stopping" >&2
+  stop_mail
   stop_all
   exit 0
 }
@@ -183,7 +223,8 @@ names[$!]=saslauthd
 
 # Full path: Sendmail re-executes itself from argv[0] on SIGHUP.
 /usr/sbin/sendmail -bD -q"$queue_interval" &
-names[$!]=sendmail
+sendmail_pid=$!
+names[$sendmail_pid]=sendmail
 dovecot -F &
 names[$!]=dovecot
 
@@ -195,6 +236,7 @@ if [ "$stopping" = 0 ]; then
     if ! kill -0 "$pid" 2>/dev/null; then dead=${names[$pid]}; fi
   done
   echo "mail-host: ${dead:-a daemon} exited (status $status); stopping the others" >&2
+  stop_mail
   stop_all
   exit 1
 fi

@@ -111,12 +111,30 @@ async function logs(container: string, since?: number): Promise<string[]> {
   return `${result.stdout}${result.stderr}`.split("\n");
 }
 
+/**
+ * Prints what both mail hosts logged of one message that mail.daum.net accepted: its lines on
+ * mail.daum.net, then those of the queue ID mail.naver.com answered with ("Sent (<id> Message
+ * accepted for delivery)"), so that a lost message says where it was lost.
+ */
+async function reportTrail(t: TestContext, daumId: string): Promise<void> {
+  const daumLines = (await logs(daum)).filter((line) => line.includes(daumId));
+  const naverIds = new Set(daumLines.flatMap((line) => [...line.matchAll(/Sent \((\w{14}) /g)].map((m) => m[1]!)));
+  const naverLines = (await logs(naver)).filter((line) => [...naverIds].some((id) => line.includes(id)));
+  for (const line of [...daumLines, ...naverLines]) report(t, `trail of ${daumId}: ${line.trim()}`);
+}
+
 const unixNow = () => Math.floor(Date.now() / 1000) - 1;
 
 interface Delivered {
   readonly subject: string;
   /** The queue ID mail.daum.net gave the message (its Received header on mail.naver.com). */
   readonly daumId: string | undefined;
+  /**
+   * Bytes after the header's blank line up to the next separator. The messages of one
+   * smtp-source run have the same body, so a different size is a message cut short by a killed
+   * delivery, or one with the next message glued to it (the next "From " not at a line's start).
+   */
+  readonly bodyBytes: number;
 }
 
 /** Every message of a user's mbox on a mail host, read with `docker exec ... cat`. */
@@ -128,10 +146,12 @@ async function mailbox(mailHost: string, login: string): Promise<Delivered[]> {
     .split(/^From /m)
     .slice(1)
     .map((text) => {
-      const headers = text.split(/\n\n/, 1)[0]!.replace(/\n[ \t]+/g, " ");
+      const blank = text.indexOf("\n\n");
+      const headers = text.slice(0, blank < 0 ? text.length : blank).replace(/\n[ \t]+/g, " ");
       return {
         subject: /^Subject: (.*)$/m.exec(headers)?.[1] ?? "",
         daumId: /by mail\.daum\.net \([^)]*\) with E?SMTPS?A? id (\w{14})/.exec(headers)?.[1],
+        bodyBytes: blank < 0 ? -1 : Buffer.byteLength(text.slice(blank + 2)),
       };
     });
 }
@@ -557,6 +577,11 @@ describe("load and faults (stack faults)", { timeout: 30 * 60_000 }, () => {
     const mine = (await mailbox(naver, "lee")).filter((message) => message.subject === subject);
     const { distinct, duplicates } = tally(mine.map((message) => message.daumId ?? "?"));
     const missing = [...accepted].filter((id) => !distinct.has(id));
+    const sizes = tally(mine.map((message) => String(message.bodyBytes)));
+    const sizeCounts = new Map<number, number>();
+    for (const { bodyBytes } of mine) sizeCounts.set(bodyBytes, (sizeCounts.get(bodyBytes) ?? 0) + 1);
+    const usualSize = [...sizeCounts].sort((a, b) => b[1] - a[1])[0]?.[0];
+    const misshapen = mine.filter((message) => message.bodyBytes !== usualSize);
     report(
       t,
       `docker restart of mail.naver.com after ${restarted.before} of ${BURST} were delivered (took ${seconds(restarted.ms)}, ` +
@@ -568,6 +593,12 @@ describe("load and faults (stack faults)", { timeout: 30 * 60_000 }, () => {
         `delivered ${mine.length}, distinct ${distinct.size}, duplicates ${duplicates.length}, missing ${missing.length}; ` +
         `queues empty ${seconds(drained)} after it was healthy (queue run every ${RUN_INTERVAL_S} s)`,
     );
+    report(t, `body sizes in lee's mbox: ${[...sizes.distinct].join(", ")} bytes`);
+    for (const message of misshapen) {
+      report(t, `misshapen: ${message.daumId ?? "?"} with ${message.bodyBytes} bytes of body`);
+      if (message.daumId !== undefined) await reportTrail(t, message.daumId);
+    }
+    for (const id of missing) await reportTrail(t, id);
     assert.equal(source.code, 0, `smtp-source failed: ${source.stderr}`);
     assert.ok(!Number.isNaN(drained), "the queues did not drain within 4 minutes of the restart");
     assert.ok(restarted.before < BURST, "the restart came after the whole burst was delivered");
@@ -579,6 +610,11 @@ describe("load and faults (stack faults)", { timeout: 30 * 60_000 }, () => {
     // (which saw no 250) sends it again. The count is printed above.
     assert.deepEqual(missing, [], "accepted but never delivered");
     assert.equal(distinct.size, source.completed);
+    assert.deepEqual(
+      misshapen.map((message) => `${message.daumId ?? "?"}: ${message.bodyBytes} bytes`),
+      [],
+      "messages in lee's mbox that are cut short or run into the next",
+    );
   });
 
   it("the Docker daemon restarted: the lab comes back healthy by itself and mail flows both ways", async (t) => {
