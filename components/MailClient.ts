@@ -1,8 +1,10 @@
+import type * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { PATHS } from "../render/files";
 import { renderHostFiles } from "../render";
 import type { ClientPlan, LabPlan } from "../spec/plan";
+import { waitUntilReady } from "./readiness";
 import { hostContainerArgs, labLabels, replaceInPlace, toUpload } from "./container-defaults";
 
 /** Arguments of one user's PC. */
@@ -26,6 +28,8 @@ export interface MailClientArgs {
 export class MailClient extends pulumi.ComponentResource {
   /** The running container. */
   public readonly container: docker.Container;
+  /** Completes once the container passes its image's healthcheck (./readiness.ts). */
+  public readonly ready: command.local.Command;
   /** Docker container name, e.g. mail-lab-dev-lee-pc. */
   public readonly containerName: pulumi.Output<string>;
   /** Address on the lab network. */
@@ -45,6 +49,7 @@ export class MailClient extends pulumi.ComponentResource {
       { ...hostContainerArgs(plan, client, args.network, args.image, labLabels(plan, "client")), uploads },
       { parent: this, ...replaceInPlace },
     );
+    this.ready = waitUntilReady(name, this.container, this);
     this.containerName = this.container.name;
     this.address = client.address;
     this.email = client.email;

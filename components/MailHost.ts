@@ -1,9 +1,11 @@
+import type * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { PATHS } from "../render/files";
 import { renderHostFiles } from "../render";
 import type { LabPlan, MailHostPlan } from "../spec/plan";
 import type { CertificateAuthority } from "./CertificateAuthority";
+import { waitUntilReady } from "./readiness";
 import { hostContainerArgs, labLabels, replaceInPlace, toUpload } from "./container-defaults";
 
 /** Arguments of one domain's mail host. */
@@ -39,6 +41,8 @@ export const MAIL_HOST_VOLUMES = {
 export class MailHost extends pulumi.ComponentResource {
   /** The running container. */
   public readonly container: docker.Container;
+  /** Completes once the container passes its image's healthcheck (./readiness.ts). */
+  public readonly ready: command.local.Command;
   /** Docker container name, e.g. mail-lab-dev-mail-naver-com. */
   public readonly containerName: pulumi.Output<string>;
   /** mail.<domain> */
@@ -92,6 +96,7 @@ export class MailHost extends pulumi.ComponentResource {
       },
       { parent: this, ...replaceInPlace },
     );
+    this.ready = waitUntilReady(name, this.container, this);
     this.containerName = this.container.name;
     this.fqdn = host.fqdn;
     this.address = host.address;

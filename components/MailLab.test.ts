@@ -16,6 +16,7 @@ import { resolvePlan } from "../spec/plan";
 import type { LabRole } from "./container-defaults";
 import { labConfigDigest, PLAN_VARIABLE } from "./LabVerification";
 import { imageDigest, imageTag } from "./MailLab";
+import { WAIT_UNTIL_READY } from "./readiness";
 
 const root = path.join(__dirname, "..");
 
@@ -134,7 +135,7 @@ describe("the dev stack under mocks", () => {
       assert.deepEqual(inputs.networksAdvanced, [{ name: "mail-lab-dev-net", ipv4Address: address }]);
       assert.deepEqual(inputs.dns, ["10.0.2.53"]);
       assert.equal(inputs.restart, "unless-stopped");
-      assert.equal(inputs.wait, true);
+      assert.equal(inputs.wait, false, "the deploy polls the healthcheck itself (readiness.ts)");
       assert.deepEqual(inputs.healthcheck.tests, ["CMD-SHELL", "/usr/local/bin/healthcheck"]);
       assert.equal(inputs.image, `sha256:mock-dev-${role}-image`);
       const labels = labelsOf(inputs);
@@ -227,7 +228,10 @@ describe("the dev stack under mocks", () => {
 
   it("issues a CA once and a certificate per mail host, without logging the keys", () => {
     const commands = run.registered.filter(
-      (resource) => resource.type === "command:local:Command" && resource.name !== "dev-verification-check",
+      (resource) =>
+        resource.type === "command:local:Command" &&
+        resource.name !== "dev-verification-check" &&
+        !resource.name.endsWith("-ready"),
     );
     assert.deepEqual(commands.map((command) => command.name).sort(), [
       "dev-ca-ca",
@@ -238,6 +242,30 @@ describe("the dev stack under mocks", () => {
     const naver = commands.find((command) => command.name === "dev-mail-naver-com-certificate")!;
     assert.equal(naver.inputs.environment.HOST_FQDN, "mail.naver.com");
     assert.equal(naver.inputs.environment.HOST_ADDRESS, "10.0.2.100");
+  });
+
+  it("waits for each host by polling its healthcheck, again when its container is replaced", () => {
+    const ready = run.registered.filter((resource) => resource.name.endsWith("-ready"));
+    assert.deepEqual(ready.map((resource) => resource.name).sort(), [
+      "dev-kim-pc-ready",
+      "dev-lee-pc-ready",
+      "dev-mail-daum-net-ready",
+      "dev-mail-naver-com-ready",
+      "dev-ns-ready",
+    ]);
+    for (const command of ready) {
+      const host = command.name.replace(/-ready$/, "");
+      assert.equal(command.inputs.create, WAIT_UNTIL_READY);
+      assert.deepEqual(command.inputs.triggers, [`${host}-container-id`]);
+      assert.equal(command.inputs.environment.READY_TIMEOUT, "180");
+      assert.equal(command.inputs.environment.DOCKER_HOST, undefined, "no docker:host in the dev stack");
+    }
+    // The SDK registers a resource once what it depends on is registered: the mail hosts wait for
+    // the name server to answer, and so do the clients; the checks wait for every host.
+    const at = (name: string) => run.registered.findIndex((resource) => resource.name === name);
+    assert.ok(at("dev-ns-ready") < at("dev-mail-naver-com-container"));
+    assert.ok(at("dev-ns-ready") < at("dev-lee-pc-container"));
+    for (const command of ready) assert.ok(at(command.name) < at("dev-verification-check"), command.name);
   });
 
   it("exports the stack outputs the README documents", () => {

@@ -75,7 +75,7 @@ export interface MailLabOutputs {
 
 /**
  * The whole lab: network, images, CA, then the name server, the mail hosts once it answers,
- * and the clients once their mail hosts serve.
+ * and the clients beside them: every host starts once the name server answers.
  */
 export class MailLab extends pulumi.ComponentResource {
   public readonly network: docker.Network;
@@ -151,7 +151,7 @@ export class MailLab extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // Mail hosts resolve MX records at start-up, so they start after the name server is healthy.
+    // Mail hosts resolve MX records at start-up, so they start once the name server answers.
     this.mailHosts = plan.mailHosts.map(
       (host) =>
         new MailHost(
@@ -163,12 +163,13 @@ export class MailLab extends pulumi.ComponentResource {
             image: images["mail-host"],
             certificateAuthority: this.certificateAuthority,
           },
-          { parent: this, dependsOn: [this.nameServer.container] },
+          { parent: this, dependsOn: [this.nameServer.ready] },
         ),
     );
 
+    // A PC needs only the name server at start (its resolver and the lab CA); nothing in it talks
+    // to its mail host until someone sends mail, so it starts beside the mail hosts.
     this.clients = plan.clients.map((client) => {
-      const mailHost = this.mailHosts[plan.mailHosts.findIndex((host) => host.fqdn === client.mailHostFqdn)]!;
       return new MailClient(
         `${name}-${client.key}`,
         {
@@ -178,7 +179,7 @@ export class MailLab extends pulumi.ComponentResource {
           image: images.client,
           caCertificate: this.certificateAuthority.certificate,
         },
-        { parent: this, dependsOn: [mailHost.container] },
+        { parent: this, dependsOn: [this.nameServer.ready] },
       );
     });
 
@@ -191,7 +192,14 @@ export class MailLab extends pulumi.ComponentResource {
       this.verification = new LabVerification(
         `${name}-verification`,
         { plan, containers },
-        { parent: this, dependsOn: containers },
+        {
+          parent: this,
+          dependsOn: [
+            this.nameServer.ready,
+            ...this.mailHosts.map((host) => host.ready),
+            ...this.clients.map((c) => c.ready),
+          ],
+        },
       );
     }
 

@@ -1,8 +1,10 @@
+import type * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { PATHS } from "../render/files";
 import { renderHostFiles } from "../render";
 import type { LabPlan } from "../spec/plan";
+import { waitUntilReady } from "./readiness";
 import { hostContainerArgs, labLabels, replaceInPlace, toUpload } from "./container-defaults";
 
 /** Arguments of the lab's BIND name server. */
@@ -24,6 +26,8 @@ export interface NameServerArgs {
 export class NameServer extends pulumi.ComponentResource {
   /** The running container. */
   public readonly container: docker.Container;
+  /** Completes once the container passes its image's healthcheck (./readiness.ts). */
+  public readonly ready: command.local.Command;
   /** Docker container name, e.g. mail-lab-dev-ns. */
   public readonly containerName: pulumi.Output<string>;
   /** Address on the lab network. */
@@ -42,6 +46,7 @@ export class NameServer extends pulumi.ComponentResource {
       { ...hostContainerArgs(plan, host, args.network, args.image, labLabels(plan, "name-server")), uploads },
       { parent: this, ...replaceInPlace },
     );
+    this.ready = waitUntilReady(name, this.container, this);
     this.containerName = this.container.name;
     this.address = host.address;
     this.registerOutputs({ containerName: this.containerName, address: this.address });

@@ -36,7 +36,7 @@ import {
   deployInProcess,
   docker,
   execIn,
-  healthOf,
+  passesHealthcheck,
   type LabOutputs,
   root,
   seconds,
@@ -751,7 +751,7 @@ describe("load and faults (stack faults)", { timeout: 30 * 60_000 }, () => {
       // Accepted: exactly once; refused: never.
       assert.deepEqual(counts, [1, 1, 1, lowReply.accepted ? 1 : 0, 1, 0]);
     } finally {
-      if ((await healthOf(naver)) !== "healthy") {
+      if (!(await passesHealthcheck(naver))) {
         await docker("start", naver);
         await waitHealthy(naver);
       }

@@ -96,10 +96,21 @@ export async function healthOf(container: string): Promise<string> {
   return result.code === 0 ? result.stdout.trim() : `unknown (${result.stderr.trim()})`;
 }
 
-/** Waits until Docker reports the container's health check healthy. */
+/** Whether the image's healthcheck passes in the container now (`docker exec`, as the deploy polls it). */
+export async function passesHealthcheck(container: string): Promise<boolean> {
+  return (await run("docker", ["exec", container, "/usr/local/bin/healthcheck"])).code === 0;
+}
+
+/**
+ * Waits until the container's healthcheck passes, polled every 0.25 s with `docker exec` as the
+ * deploy does (components/readiness.ts): Docker's own status is refreshed only every 30 s.
+ */
 export async function waitHealthy(container: string, timeoutMs = 180_000): Promise<void> {
-  await waitFor(`${container} to be healthy`, timeoutMs, async () =>
-    (await healthOf(container)) === "healthy" ? true : undefined,
+  await waitFor(
+    `${container} to pass its healthcheck`,
+    timeoutMs,
+    async () => ((await passesHealthcheck(container)) ? true : undefined),
+    250,
   );
 }
 
