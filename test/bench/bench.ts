@@ -35,6 +35,7 @@ import { readStackFile } from "../../spec/load";
 import { takeFlag, UsageError } from "../../scripts/arguments";
 import { run } from "../harness/docker-cli";
 import { destroyStack, stackLabels } from "../harness/stack";
+import { deliveries, parseStatsLine, percentile } from "./figures";
 
 const root = path.join(__dirname, "..", "..");
 const STACK = "bench";
@@ -327,28 +328,6 @@ async function smtpSource(network: string, target: string, sender: string, subje
   return { accepted, ms, startedAt: started };
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
-
-/**
- * Delivery latency of each message: from mail.daum.net's Received header (accepted from the load
- * generator) to the mbox's "From " line (written by procmail on mail.naver.com). Both have whole
- * seconds.
- */
-function deliveries(mbox: string, subject: string): { received: number; delivered: number }[] {
-  const found: { received: number; delivered: number }[] = [];
-  for (const message of mbox.split(/^(?=From )/m)) {
-    const header = message.split("\n\n", 1)[0]!.replace(/\n[ \t]+/g, " ");
-    if (!header.split("\n").includes(`Subject: ${subject}`)) continue;
-    const delivered = /^From \S+\s+(.+)$/m.exec(header)?.[1];
-    const received = /^Received: from load\.daum\.net .*? by mail\.daum\.net .*?; (.+)$/m.exec(header)?.[1];
-    if (delivered === undefined || received === undefined) continue;
-    found.push({ received: Date.parse(received), delivered: Date.parse(`${delivered} UTC`) });
-  }
-  return found;
-}
-
 async function relayThroughLab(outputs: LabOutputs, options: Options): Promise<Relay> {
   const naver = outputs.mailHosts["naver.com"]?.container;
   if (naver === undefined) throw new Error("the bench stack has no mail host for naver.com");
@@ -441,16 +420,6 @@ async function relayIntoSink(options: Options): Promise<Relay> {
 
 // --- at rest ---------------------------------------------------------------------------------------
 
-const MEMORY_UNITS: Record<string, number> = {
-  B: 1 / 2 ** 20,
-  KiB: 1 / 1024,
-  MiB: 1,
-  GiB: 1024,
-  kB: 1 / 1024,
-  MB: 1,
-  GB: 1024,
-};
-
 /** Memory (MiB) and CPU (% of one core) of the lab's containers, averaged over `samples` readings. */
 async function atRest(containers: readonly string[], samples = 3): Promise<{ memoryMiB: number; cpuPercent: number }> {
   let memory = 0;
@@ -464,10 +433,10 @@ async function atRest(containers: readonly string[], samples = 3): Promise<{ mem
       ...containers,
     ]);
     for (const line of lines.split("\n")) {
-      const match = /^([\d.]+)% ([\d.]+)(\w+) \//.exec(line.trim());
-      if (!match) continue;
-      cpu += Number(match[1]);
-      memory += Number(match[2]) * (MEMORY_UNITS[match[3]!] ?? Number.NaN);
+      const reading = parseStatsLine(line);
+      if (!reading) continue;
+      cpu += reading.cpuPercent;
+      memory += reading.memoryMiB;
     }
   }
   return { memoryMiB: Number((memory / samples).toFixed(1)), cpuPercent: Number((cpu / samples).toFixed(2)) };
