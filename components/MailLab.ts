@@ -169,37 +169,28 @@ export class MailLab extends pulumi.ComponentResource {
 
     // A PC needs only the name server at start (its resolver and the lab CA); nothing in it talks
     // to its mail host until someone sends mail, so it starts beside the mail hosts.
-    this.clients = plan.clients.map((client) => {
-      return new MailClient(
-        `${name}-${client.key}`,
-        {
-          plan,
-          client,
-          network: this.network,
-          image: images.client,
-          caCertificate: this.certificateAuthority.certificate,
-        },
-        { parent: this, dependsOn: [this.nameServer.ready] },
-      );
-    });
+    this.clients = plan.clients.map(
+      (client) =>
+        new MailClient(
+          `${name}-${client.key}`,
+          {
+            plan,
+            client,
+            network: this.network,
+            image: images.client,
+            caCertificate: this.certificateAuthority.certificate,
+          },
+          { parent: this, dependsOn: [this.nameServer.ready] },
+        ),
+    );
 
     if (plan.verify) {
-      const containers = [
-        this.nameServer.container,
-        ...this.mailHosts.map((mailHost) => mailHost.container),
-        ...this.clients.map((client) => client.container),
-      ];
+      const hosts = [this.nameServer, ...this.mailHosts, ...this.clients];
+      const containers = hosts.map((host) => host.container);
       this.verification = new LabVerification(
         `${name}-verification`,
         { plan, containers },
-        {
-          parent: this,
-          dependsOn: [
-            this.nameServer.ready,
-            ...this.mailHosts.map((host) => host.ready),
-            ...this.clients.map((c) => c.ready),
-          ],
-        },
+        { parent: this, dependsOn: hosts.map((host) => host.ready) },
       );
     }
 

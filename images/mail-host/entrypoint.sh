@@ -168,28 +168,26 @@ stop_all() {
 # less than the mail host's stop timeout of 30 s (components/MailHost.ts), after which Docker kills
 # it all.
 stop_mail() {
-  local pid deadline=$((SECONDS + ${STOP_DRAIN_SECONDS:-20})) busy
+  local pid deadline=$((SECONDS + ${STOP_DRAIN_SECONDS:-20}))
+  local senders='sendmail|sendmail-mta' deliveries='sensible-mda|procmail|mail.local'
   if [ -n "${sendmail_pid:-}" ]; then
     kill -TERM "$sendmail_pid" 2>/dev/null || true
     wait "$sendmail_pid" 2>/dev/null || true
   fi
   while ((SECONDS < deadline)); do
-    busy=0
-    for pid in $(pgrep -x 'sendmail|sendmail-mta|sensible-mda|procmail|mail.local'); do
-      busy=1
-      case $(cat "/proc/$pid/comm" 2>/dev/null) in sendmail | sendmail-mta) ;; *) continue ;; esac
+    pgrep -x "$senders|$deliveries" >/dev/null || return 0
+    for pid in $(pgrep -x "$senders"); do
       pgrep -P "$pid" >/dev/null || kill -TERM "$pid" 2>/dev/null || true
     done
-    ((busy)) || return 0
     sleep 0.1
   done
   # Still busy (a queue runner with a long queue): stop every Sendmail process now and give the
   # deliveries they started a few seconds to finish their message.
   printf 'mail-host: still delivering after %ss, stopping Sendmail: %s\n' "${STOP_DRAIN_SECONDS:-20}" \
-    "$(pgrep -a -x 'sendmail|sendmail-mta|sensible-mda|procmail' | tr '\n' ';')" >&2
-  pkill -TERM -x 'sendmail|sendmail-mta' 2>/dev/null || true
+    "$(pgrep -a -x "$senders|$deliveries" | tr '\n' ';')" >&2
+  pkill -TERM -x "$senders" 2>/dev/null || true
   for _ in $(seq 50); do
-    pgrep -x 'sensible-mda|procmail|mail.local' >/dev/null || return 0
+    pgrep -x "$deliveries" >/dev/null || return 0
     sleep 0.1
   done
 }

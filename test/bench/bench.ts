@@ -8,7 +8,8 @@
  *
  * The floor is the same five containers with bare Docker: the lab's own images and the files the
  * lab uploaded (copied out of the lab's containers), `docker create` + `docker cp` + `docker start`
- * all at once, timed until every image's healthcheck passes (polled every 0.2 s). The lab is a
+ * all at once, timed until every image's healthcheck passes (polled every 0.25 s, as the
+ * lab's deploy does). The lab is a
  * deploy with the harness (test/harness/deploy-cli.ts, a fresh process as `pulumi up` is) until
  * its self-check has passed: mail both ways, POP3 and IMAP.
  *
@@ -35,6 +36,8 @@ import { readStackFile } from "../../spec/load";
 import { takeFlag, UsageError } from "../../scripts/arguments";
 import { run } from "../harness/docker-cli";
 import { destroyStack, stackLabels } from "../harness/stack";
+import { deployInProcess, destroy, type LabOutputs, sleep, waitHealthy } from "../e2e/lab";
+import { smtpSourceCommand, smtpSourceCompleted } from "../load-generator";
 import { deliveries, parseStatsLine, percentile } from "./figures";
 
 const root = path.join(__dirname, "..", "..");
@@ -85,7 +88,6 @@ function parseOptions(argv: readonly string[]): Options {
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 const seconds = (ms: number) => Number((ms / 1000).toFixed(2));
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function must(file: string, args: readonly string[], input?: Buffer): Promise<string> {
   const result = await run(file, args, { cwd: root, input });
@@ -110,22 +112,9 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T 
 
 // --- the lab -----------------------------------------------------------------------------------
 
-interface LabOutputs {
-  nameServer: { container: string };
-  mailHosts: Record<string, { container: string }>;
-  clients: Record<string, { container: string }>;
-}
-
 /** Deploys (or updates) a stack file in a fresh process, as `pulumi up` runs the program. */
-async function deployLab(file: string, update = false): Promise<LabOutputs> {
-  const argv = ["--import", "tsx", "test/harness/deploy-cli.ts", ...(update ? ["--update"] : []), file];
-  const stdout = await must(process.execPath, argv);
-  return (JSON.parse(stdout) as { outputs: LabOutputs }).outputs;
-}
-
-async function destroyLab(): Promise<void> {
-  await must(process.execPath, ["--import", "tsx", "scripts/e2e-down.ts", stackFile]);
-}
+const deployLab = async (file: string, update = false) => (await deployInProcess(file, update)).outputs;
+const destroyLab = async () => destroy(stackFile);
 
 const containersOf = (outputs: LabOutputs): string[] => [
   outputs.nameServer.container,
@@ -218,18 +207,6 @@ async function startFloorContainer(container: FloorContainer, image = container.
   await must("docker", ["start", container.name]);
 }
 
-/** Polls the image's own healthcheck inside the container every 0.2 s until it passes. */
-async function untilHealthy(container: string, timeoutMs = 180_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const result = await run("docker", ["exec", container, "/usr/local/bin/healthcheck"]);
-    if (result.code === 0) return;
-    if (Date.now() > deadline)
-      throw new Error(`${container}: not healthy after ${timeoutMs / 1000} s: ${result.stdout}`);
-    await sleep(200);
-  }
-}
-
 /** The floor's deploy: network, then all five containers at once, until every one is healthy. */
 async function startFloor(floor: readonly FloorContainer[], images?: Record<string, string>): Promise<void> {
   const plan = benchPlan();
@@ -244,7 +221,7 @@ async function startFloor(floor: readonly FloorContainer[], images?: Record<stri
     FLOOR_NETWORK,
   ]);
   await Promise.all(floor.map((container) => startFloorContainer(container, images?.[container.image])));
-  await Promise.all(floor.map((container) => untilHealthy(container.name)));
+  await Promise.all(floor.map((container) => waitHealthy(container.name)));
 }
 
 async function removeFloor(floor: readonly FloorContainer[]): Promise<void> {
@@ -295,34 +272,10 @@ async function smtpSource(network: string, target: string, sender: string, subje
     "--hostname",
     "load.daum.net",
     LOAD_IMAGE,
-    "timeout",
-    "600",
-    "smtp-source",
-    "-c",
-    "-s",
-    String(options.sessions),
-    "-m",
-    String(options.messages),
-    "-l",
-    String(options.bytes),
-    "-M",
-    "load.daum.net",
-    "-f",
-    sender,
-    "-t",
-    "lee@naver.com",
-    "-S",
-    subject,
-    target,
+    ...smtpSourceCommand({ ...options, sender, subject, target, timeoutSeconds: 600 }),
   ]);
   const ms = Date.now() - started;
-  const accepted = Math.max(
-    0,
-    ...result.stdout
-      .split(/[\r\n]/)
-      .filter((item) => /^\d+$/.test(item))
-      .map(Number),
-  );
+  const accepted = smtpSourceCompleted(result.stdout);
   if (result.code !== 0)
     log(`smtp-source exit ${result.code}: ${result.stderr.trim().split("\n").slice(-3).join(" | ")}`);
   return { accepted, ms, startedAt: started };
@@ -565,7 +518,7 @@ async function bench(options: Options): Promise<void> {
         await timed(async () => {
           await must("docker", ["rm", "-f", naver.name]);
           await startFloorContainer(naver);
-          await untilHealthy(naver.name);
+          await waitHealthy(naver.name);
         })
       ).ms;
     }

@@ -32,6 +32,7 @@ import * as path from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { run } from "../harness/docker-cli";
 import { destroyStack, labelledObjects, stackLabels } from "../harness/stack";
+import { smtpSourceCommand, smtpSourceCompleted } from "../load-generator";
 import {
   deployInProcess,
   docker,
@@ -187,8 +188,7 @@ interface SmtpSource {
 
 /**
  * Postfix's smtp-source in the load generator, on the lab network at 10.0.11.250 with the lab's
- * name server as resolver. Without -A it stops at the first reply that is not the positive one
- * expected, so exit 0 means every greeting, command and DATA was answered 2xx/3xx.
+ * name server as resolver (test/load-generator.ts: exit 0 means every reply was positive).
  */
 async function smtpSource(sender: string, subject: string, messages: number, sessions: number): Promise<SmtpSource> {
   await run("docker", ["rm", "-f", LOAD_CONTAINER]);
@@ -208,36 +208,19 @@ async function smtpSource(sender: string, subject: string, messages: number, ses
     "--hostname",
     "load.daum.net",
     LOAD_IMAGE,
-    // Bounded: no run of the load may hang the suite.
-    "timeout",
-    "300",
-    "smtp-source",
-    "-c",
-    "-s",
-    String(sessions),
-    "-m",
-    String(messages),
-    "-l",
-    String(LOAD_BYTES),
-    "-M",
-    "load.daum.net",
-    "-f",
-    sender,
-    "-t",
-    "lee@naver.com",
-    "-S",
-    subject,
-    "mail.daum.net:25",
+    ...smtpSourceCommand({
+      sessions,
+      messages,
+      bytes: LOAD_BYTES,
+      sender,
+      subject,
+      target: "mail.daum.net:25",
+      timeoutSeconds: 300,
+    }),
   ]);
   const ms = Date.now() - started;
   await run("docker", ["rm", "-f", LOAD_CONTAINER]);
-  const completed = Math.max(
-    0,
-    ...result.stdout
-      .split(/[\r\n]/)
-      .filter((item) => /^\d+$/.test(item))
-      .map(Number),
-  );
+  const completed = smtpSourceCompleted(result.stdout);
   return { code: result.code, completed, stderr: result.stderr.trim(), ms };
 }
 
@@ -577,7 +560,6 @@ describe("load and faults (stack faults)", { timeout: 30 * 60_000 }, () => {
     const mine = (await mailbox(naver, "lee")).filter((message) => message.subject === subject);
     const { distinct, duplicates } = tally(mine.map((message) => message.daumId ?? "?"));
     const missing = [...accepted].filter((id) => !distinct.has(id));
-    const sizes = tally(mine.map((message) => String(message.bodyBytes)));
     const sizeCounts = new Map<number, number>();
     for (const { bodyBytes } of mine) sizeCounts.set(bodyBytes, (sizeCounts.get(bodyBytes) ?? 0) + 1);
     const usualSize = [...sizeCounts].sort((a, b) => b[1] - a[1])[0]?.[0];
@@ -593,7 +575,7 @@ describe("load and faults (stack faults)", { timeout: 30 * 60_000 }, () => {
         `delivered ${mine.length}, distinct ${distinct.size}, duplicates ${duplicates.length}, missing ${missing.length}; ` +
         `queues empty ${seconds(drained)} after it was healthy (queue run every ${RUN_INTERVAL_S} s)`,
     );
-    report(t, `body sizes in lee's mbox: ${[...sizes.distinct].join(", ")} bytes`);
+    report(t, `body sizes in lee's mbox: ${[...sizeCounts.keys()].join(", ")} bytes`);
     for (const message of misshapen) {
       report(t, `misshapen: ${message.daumId ?? "?"} with ${message.bodyBytes} bytes of body`);
       if (message.daumId !== undefined) await reportTrail(t, message.daumId);
