@@ -5,6 +5,7 @@ import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { targetsFromPlan } from "../check/targets";
 import { renderLab } from "../render";
+import { dockerHostEnvironment } from "./docker-host";
 import type { LabPlan } from "../spec/plan";
 
 /** Environment variable that carries the checks' targets (with passwords) to scripts/check.ts. */
@@ -71,7 +72,11 @@ export class LabVerification extends pulumi.ComponentResource {
         create: `node --import tsx scripts/check.ts --plan-json-env ${PLAN_VARIABLE} --timeout ${timeout}`,
         dir: repositoryRoot,
         // Passwords: a secret in state, and never on a command line.
-        environment: { [PLAN_VARIABLE]: pulumi.secret(JSON.stringify(targetsFromPlan(args.plan))) },
+        // The checks' `docker exec` must reach the engine the lab runs on (`docker:host`).
+        environment: {
+          [PLAN_VARIABLE]: pulumi.secret(JSON.stringify(targetsFromPlan(args.plan))),
+          ...dockerHostEnvironment(),
+        },
         // A replaced container (new id) or any change to the rendered config runs the checks again.
         triggers: [...args.containers.map((container) => container.id), labConfigDigest(args.plan)],
         logging: "stdoutAndStderr",

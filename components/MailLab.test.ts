@@ -424,3 +424,24 @@ describe("bad config under mocks", () => {
     }
   });
 });
+
+describe("a stack on another Docker engine (docker:host) under mocks", () => {
+  it("points every docker CLI command the program runs at that engine", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mail-lab-mock-"));
+    try {
+      const engine = `unix://${path.join(dir, "no-engine.sock")}`;
+      const stackFile = path.join(dir, "Pulumi.dev.yaml");
+      const dev = fs.readFileSync(path.join(root, "stacks", "Pulumi.dev.yaml"), "utf8");
+      fs.writeFileSync(stackFile, dev.replace(/^config:\n/m, `config:\n  docker:host: ${engine}\n`));
+      const run = runProgram(stackFile);
+      assert.equal(run.error, undefined);
+      const commands = run.registered.filter(
+        (resource) => resource.name.endsWith("-ready") || resource.name === "dev-verification-check",
+      );
+      assert.equal(commands.length, 6, "five readiness waits and the self-check");
+      for (const command of commands) assert.equal(command.inputs.environment.DOCKER_HOST, engine, command.name);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -12,7 +12,8 @@
  */
 import * as command from "@pulumi/command";
 import type * as docker from "@pulumi/docker";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { dockerHostEnvironment } from "./docker-host";
 
 /** How long `pulumi up` waits for a host to pass its healthcheck before it fails. */
 export const READY_TIMEOUT_SECONDS = 180;
@@ -51,9 +52,6 @@ export function waitUntilReady(
   container: docker.Container,
   parent: pulumi.Resource,
 ): command.local.Command {
-  // The docker CLI must ask the engine the provider deploys to (`docker:host`), as the subnet
-  // check does; without it, the CLI's own DOCKER_HOST or context applies, as for the provider.
-  const dockerHost = new pulumi.Config("docker").get("host");
   return new command.local.Command(
     `${name}-ready`,
     {
@@ -61,7 +59,8 @@ export function waitUntilReady(
       environment: {
         CONTAINER: container.name,
         READY_TIMEOUT: String(READY_TIMEOUT_SECONDS),
-        ...(dockerHost === undefined ? {} : { DOCKER_HOST: dockerHost }),
+        // The engine the provider deploys to (`docker:host`), not the machine's default one.
+        ...dockerHostEnvironment(),
       },
       triggers: [container.id],
       logging: "stderr",

@@ -13,6 +13,7 @@ import { execFileSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../spec/errors";
 import { formatIpv4, parseIpv4 } from "../spec/ipv4";
+import { providerDockerHost } from "./docker-host";
 
 /** One Docker network and its IPv4 subnets (IPv6 subnets left out: the lab is IPv4 only). */
 export interface DockerNetworkSubnets {
@@ -193,8 +194,7 @@ export function checkLabSubnet(
  * stops a deploy on proof of an overlap, never on its own inability to look.
  */
 export function ensureLabSubnetIsFree(network: { subnet: string; name: string }): void {
-  const dockerHost = new pulumi.Config("docker").get("host");
-  const result = checkLabSubnet(network.subnet, network.name, { dockerHost });
+  const result = checkLabSubnet(network.subnet, network.name, { dockerHost: providerDockerHost() });
   switch (result.kind) {
     case "free":
       return;

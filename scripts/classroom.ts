@@ -8,9 +8,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse as parseYaml } from "yaml";
 import { ClassroomError, classroomLabs, renderClassroomList, renderLabStackFile } from "../spec/classroom";
-import { ConfigError, PROJECT } from "../spec/errors";
+import { ConfigError } from "../spec/errors";
 import { readStackFile } from "../spec/load";
 
 const USAGE =
@@ -40,12 +39,8 @@ function main(argv: readonly string[]): number {
   const out = typeof args["--out"] === "string" ? args["--out"] : path.dirname(from);
   try {
     const file = readStackFile(from);
-    const document = (parseYaml(fs.readFileSync(from, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-    const otherConfig = Object.fromEntries(
-      Object.entries(document.config ?? {}).filter(([key]) => key.includes(":") && !key.startsWith(`${PROJECT}:`)),
-    );
     const classroom = classroomLabs(
-      { stack: file.stack, config: file.config, otherConfig },
+      { stack: file.stack, config: file.config, otherConfig: file.providerConfig },
       {
         count: Number(args["--count"]),
         firstSubnet: typeof args["--first-subnet"] === "string" ? args["--first-subnet"] : undefined,

@@ -1,13 +1,15 @@
 /**
  * Removes a stack's lab: every container, network, volume and image labelled
- * mail-lab.project=mail-lab and mail-lab.stack=<stack>, whoever created it.
+ * mail-lab.project=mail-lab and mail-lab.stack=<stack>, whoever created it, on the stack's
+ * Docker engine (its `docker:host`, else the CLI's default).
  *
  *   node --import tsx scripts/e2e-down.ts stacks/Pulumi.dev.yaml
  *
  * Prints what it removed to stderr; exit code 1 if something could not be removed.
  */
-import { stackNameOf } from "../spec/load";
-import { destroyStack } from "../test/harness/stack";
+import { readStackFile } from "../spec/load";
+import { useDockerHost } from "../test/harness/docker-cli";
+import { destroyStack, dockerHostOf } from "../test/harness/stack";
 
 async function main(argv: readonly string[]): Promise<number> {
   const [stackFile, ...rest] = argv;
@@ -16,7 +18,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   try {
-    const stack = stackNameOf(stackFile);
+    const { stack, providerConfig } = readStackFile(stackFile);
+    useDockerHost(dockerHostOf(providerConfig)); // the engine the stack was deployed to
     const removed = await destroyStack(stack, { log: (line) => process.stderr.write(`${line}\n`) });
     process.stderr.write(
       removed.length > 0

@@ -15,6 +15,11 @@ export interface StackFile {
   readonly config: Record<string, unknown>;
   /** Config keys (`mail-lab:domains[0].users[0].password`) whose value is a Pulumi `secure:` value. */
   readonly encryptedKeys: readonly string[];
+  /**
+   * Keys of other namespaces (`docker:host`), with their namespace, values as written: they
+   * belong to their providers, and the engine hands them to the program beside ours.
+   */
+  readonly providerConfig: Record<string, unknown>;
 }
 
 /** Stack name from a path such as `stacks/Pulumi.dev.yaml`. */
@@ -30,14 +35,16 @@ export function stackNameOf(filePath: string): string {
 export function parseStackFile(text: string, stack: string): StackFile {
   const document = (parseYaml(text) ?? {}) as { config?: Record<string, unknown> };
   const config: Record<string, unknown> = {};
+  const providerConfig: Record<string, unknown> = {};
   const encryptedKeys: string[] = [];
   for (const [fullKey, value] of Object.entries(document.config ?? {})) {
     const [namespace, key] = fullKey.includes(":") ? fullKey.split(/:(.*)/s, 2) : [PROJECT, fullKey];
-    if (namespace !== PROJECT || key === undefined) continue;
-    config[key] = value;
-    findEncrypted(value, `${PROJECT}:${key}`, encryptedKeys);
+    if (key === undefined) continue;
+    findEncrypted(value, namespace === PROJECT ? `${PROJECT}:${key}` : fullKey, encryptedKeys);
+    if (namespace === PROJECT) config[key] = value;
+    else providerConfig[fullKey] = value;
   }
-  return { stack, config, encryptedKeys };
+  return { stack, config, encryptedKeys, providerConfig };
 }
 
 export function readStackFile(filePath: string): StackFile {
@@ -93,12 +100,18 @@ export function configFromEngine(allConfig: Record<string, string>): Record<stri
   return config;
 }
 
-/** The inverse of `configFromEngine`: what `PULUMI_CONFIG` holds for a stack file's config. */
-export function engineConfigOf(config: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(config).map(([key, value]) => [
-      `${PROJECT}:${key}`,
-      typeof value === "string" ? value : JSON.stringify(value),
-    ]),
-  );
+const engineValue = (value: unknown) => (typeof value === "string" ? value : JSON.stringify(value));
+
+/**
+ * The inverse of `configFromEngine`: what `PULUMI_CONFIG` holds for a stack file's config, with
+ * the providers' keys (`docker:host`) beside ours as the engine passes them.
+ */
+export function engineConfigOf(
+  config: Record<string, unknown>,
+  providerConfig: Record<string, unknown> = {},
+): Record<string, string> {
+  return {
+    ...Object.fromEntries(Object.entries(providerConfig).map(([key, value]) => [key, engineValue(value)])),
+    ...Object.fromEntries(Object.entries(config).map(([key, value]) => [`${PROJECT}:${key}`, engineValue(value)])),
+  };
 }

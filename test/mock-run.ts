@@ -39,7 +39,7 @@ interface Registered {
 async function main(): Promise<void> {
   const stackFile = process.argv[2]!;
   const file = readStackFile(stackFile);
-  process.env.PULUMI_CONFIG = JSON.stringify(engineConfigOf(file.config));
+  process.env.PULUMI_CONFIG = JSON.stringify(engineConfigOf(file.config, file.providerConfig));
   const registered: Registered[] = [];
   await pulumi.runtime.setMocks(
     {

@@ -55,6 +55,24 @@ export function run(file: string, args: readonly string[], options: RunOptions =
   });
 }
 
+/**
+ * The Docker engine the harness applies resources to: the stack's `docker:host` (the docker
+ * provider's setting), or, unset, whatever the CLI's own DOCKER_HOST or context names. Only the
+ * harness's own `docker` calls use it; the commands the program runs get what the program gives
+ * them, as under the engine.
+ */
+let engineHost: string | undefined;
+
+/** Sets the engine for every later `docker`/`dockerResult` call of this process. */
+export function useDockerHost(host: string | undefined): void {
+  engineHost = host;
+}
+
+/** The environment of a `docker` call: `env` (default `process.env`) with the engine's host over it. */
+function dockerEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return engineHost === undefined ? env : { ...env, DOCKER_HOST: engineHost };
+}
+
 export class DockerError extends Error {
   constructor(
     readonly args: readonly string[],
@@ -67,14 +85,14 @@ export class DockerError extends Error {
 
 /** Runs `docker args...`; rejects with the command line and stderr on a non-zero exit. */
 export async function docker(args: readonly string[], options: RunOptions = {}): Promise<string> {
-  const result = await run("docker", args, options);
+  const result = await run("docker", args, { ...options, env: dockerEnvironment(options.env) });
   if (result.code !== 0) throw new DockerError(args, result);
   return result.stdout;
 }
 
 /** Like `docker`, but resolves with the result whatever the exit code. */
 export function dockerResult(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  return run("docker", args, options);
+  return run("docker", args, { ...options, env: dockerEnvironment(options.env) });
 }
 
 /** `docker inspect`-style commands print a JSON array. */

@@ -10,7 +10,7 @@ import { pathToFileURL } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import { engineConfigOf, readStackFile } from "../../spec/load";
 import { PROJECT } from "../../spec/errors";
-import { docker, dockerLines, DockerError } from "./docker-cli";
+import { docker, dockerLines, DockerError, useDockerHost } from "./docker-cli";
 import {
   type ChangeAction,
   DockerMocks,
@@ -40,6 +40,18 @@ export async function labelledObjects(stack: string): Promise<string[]> {
     ...(await dockerLines(["volume", "ls", ...filters, "--format", "volume {{.Name}}"])),
     ...(await dockerLines(["image", "ls", ...filters, "--format", "image {{.Repository}}:{{.Tag}}"])),
   ];
+}
+
+/** The stack's `docker:host`, if it sets one. */
+export function dockerHostOf(providerConfig: Record<string, unknown>): string | undefined {
+  const host = providerConfig["docker:host"];
+  if (host === undefined) return undefined;
+  if (typeof host !== "string" || host === "") {
+    throw new Error(
+      `docker:host must be a Docker engine address such as unix:///run/docker.sock, got ${JSON.stringify(host)}`,
+    );
+  }
+  return host;
 }
 
 export interface DeployOptions {
@@ -234,7 +246,7 @@ async function programOutputs(module: Record<string, unknown>): Promise<Record<s
  */
 export async function deployStack(stackFile: string, options: DeployOptions = {}): Promise<Deployment> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const { stack, config, encryptedKeys } = readStackFile(stackFile);
+  const { stack, config, encryptedKeys, providerConfig } = readStackFile(stackFile);
   if (encryptedKeys.length > 0) {
     throw new Error(
       `${stackFile}: the harness cannot decrypt Pulumi secrets (it runs without the Pulumi CLI and its passphrase); ` +
@@ -248,6 +260,8 @@ export async function deployStack(stackFile: string, options: DeployOptions = {}
     );
   }
 
+  // The docker provider applies everything to `docker:host`; so does the harness.
+  useDockerHost(dockerHostOf(providerConfig));
   const stateFile = stateFileOf(stack, options.stateDir);
   const previous = options.update ? readState(stateFile, stack) : undefined;
   if (!previous) {
@@ -257,7 +271,7 @@ export async function deployStack(stackFile: string, options: DeployOptions = {}
 
   // The engine hands config to the program through PULUMI_CONFIG; the SDK reads that variable once,
   // when first loaded, so also set it in the SDK's store.
-  const engineConfig = engineConfigOf(config);
+  const engineConfig = engineConfigOf(config, providerConfig);
   process.env["PULUMI_CONFIG"] = JSON.stringify(engineConfig);
   process.env["PULUMI_CONFIG_SECRET_KEYS"] = "[]";
   pulumi.runtime.setAllConfig(engineConfig, []);
