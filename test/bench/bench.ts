@@ -4,7 +4,10 @@
  * a table and writes JSON, and fails only when something it measures does not work.
  *
  *   npm run bench -- [--runs 3] [--messages 1000] [--sessions 10] [--bytes 5000] [--no-cold]
- *                    [--json bench-results.json]
+ *                    [--docker-host URL] [--json bench-results.json]
+ *   npm run bench -- --labs 30 [--docker-host URL]     (a classroom: test/bench/classroom.ts)
+ *
+ * `--docker-host` (or DOCKER_HOST) runs everything on another Docker engine.
  *
  * The floor is the same five containers with bare Docker: the lab's own images and the files the
  * lab uploaded (copied out of the lab's containers), `docker create` + `docker cp` + `docker start`
@@ -13,8 +16,8 @@
  * deploy with the harness (test/harness/deploy-cli.ts, a fresh process as `pulumi up` is) until
  * its self-check has passed: mail both ways, POP3 and IMAP.
  *
- * Measured: cold deploy (the lab's images removed first; the floor builds its own with
- * --no-cache), warm deploy (`--runs` times each, min/median/max), an update after a one-key change
+ * Measured: cold deploy (every lab image no container uses removed first, so that the build
+ * cache holds none of its layers; the floor builds its own with --no-cache), warm deploy (`--runs` times each, min/median/max), an update after a one-key change
  * (naver.com's maxMessageSize: one mail host replaced), destroy; the relay of `--messages` messages
  * of `--bytes` with `--sessions` SMTP sessions (Postfix's smtp-source into mail.daum.net, relayed by
  * MX to mail.naver.com, counted in lee's mbox), against smtp-source into smtp-sink on the same
@@ -28,7 +31,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { randomUUID } from "node:crypto";
 import { execFile } from "node:child_process";
+import { planImagePrune, readContainers, readLabImages, removeImage } from "../../components/image-prune";
 import { imageTag, ROLES } from "../../components/MailLab";
+import { PROJECT } from "../../spec/errors";
 import { PATHS } from "../../render/files";
 import { renderLab } from "../../render";
 import { resolvePlan } from "../../spec/plan";
@@ -38,7 +43,9 @@ import { run } from "../harness/docker-cli";
 import { destroyStack, stackLabels } from "../harness/stack";
 import { deployInProcess, destroy, type LabOutputs, sleep, waitHealthy } from "../e2e/lab";
 import { smtpSourceCommand, smtpSourceCompleted } from "../load-generator";
-import { deliveries, parseStatsLine, percentile } from "./figures";
+import { deliveries, percentile } from "./figures";
+import { benchClassroom, classroomRows } from "./classroom";
+import { atRest, containersOf, log, must, seconds, timed } from "./tools";
 
 const root = path.join(__dirname, "..", "..");
 const STACK = "bench";
@@ -60,6 +67,8 @@ interface Options {
   bytes: number;
   cold: boolean;
   json: string;
+  /** With a number: the classroom run (test/bench/classroom.ts) instead of the lab against its floor. */
+  labs: number | undefined;
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -74,6 +83,11 @@ function parseOptions(argv: readonly string[]): Options {
   };
   const noCold = args.indexOf("--no-cold");
   if (noCold !== -1) args.splice(noCold, 1);
+  // Another engine (DOCKER_HOST's forms: unix://, tcp://, ssh://user@server): every docker command
+  // of the bench, of the harness and of the lab's own commands inherits it.
+  const dockerHost = takeFlag(args, "--docker-host");
+  if (dockerHost !== undefined) process.env["DOCKER_HOST"] = dockerHost;
+  const labs = args.includes("--labs") ? number("--labs", 1, 200) : undefined;
   const options = {
     runs: number("--runs", 3, 10),
     messages: number("--messages", 1000, 10_000),
@@ -81,18 +95,10 @@ function parseOptions(argv: readonly string[]): Options {
     bytes: number("--bytes", 5000, 1_000_000),
     cold: noCold === -1,
     json: takeFlag(args, "--json") ?? "bench-results.json",
+    labs,
   };
   if (args.length > 0) throw new UsageError(`unknown argument ${args[0]}`);
   return options;
-}
-
-const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
-const seconds = (ms: number) => Number((ms / 1000).toFixed(2));
-
-async function must(file: string, args: readonly string[], input?: Buffer): Promise<string> {
-  const result = await run(file, args, { cwd: root, input });
-  if (result.code !== 0) throw new Error(`${file} ${args.join(" ")}: exit ${result.code}: ${result.stderr.trim()}`);
-  return result.stdout.trim();
 }
 
 /** stdout as bytes (a tar stream), which `run` would decode as text. */
@@ -104,23 +110,11 @@ function dockerBytes(args: readonly string[]): Promise<Buffer> {
   );
 }
 
-async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
-  const started = Date.now();
-  const value = await work();
-  return { ms: Date.now() - started, value };
-}
-
 // --- the lab -----------------------------------------------------------------------------------
 
 /** Deploys (or updates) a stack file in a fresh process, as `pulumi up` runs the program. */
 const deployLab = async (file: string, update = false) => (await deployInProcess(file, update)).outputs;
 const destroyLab = async () => destroy(stackFile);
-
-const containersOf = (outputs: LabOutputs): string[] => [
-  outputs.nameServer.container,
-  ...Object.values(outputs.mailHosts).map((host) => host.container),
-  ...Object.values(outputs.clients).map((client) => client.container),
-];
 
 // --- the floor ---------------------------------------------------------------------------------
 
@@ -371,30 +365,6 @@ async function relayIntoSink(options: Options): Promise<Relay> {
   }
 }
 
-// --- at rest ---------------------------------------------------------------------------------------
-
-/** Memory (MiB) and CPU (% of one core) of the lab's containers, averaged over `samples` readings. */
-async function atRest(containers: readonly string[], samples = 3): Promise<{ memoryMiB: number; cpuPercent: number }> {
-  let memory = 0;
-  let cpu = 0;
-  for (let sample = 0; sample < samples; sample++) {
-    const lines = await must("docker", [
-      "stats",
-      "--no-stream",
-      "--format",
-      "{{.CPUPerc}} {{.MemUsage}}",
-      ...containers,
-    ]);
-    for (const line of lines.split("\n")) {
-      const reading = parseStatsLine(line);
-      if (!reading) continue;
-      cpu += reading.cpuPercent;
-      memory += reading.memoryMiB;
-    }
-  }
-  return { memoryMiB: Number((memory / samples).toFixed(1)), cpuPercent: Number((cpu / samples).toFixed(2)) };
-}
-
 // --- the run -------------------------------------------------------------------------------------
 
 interface Row {
@@ -409,15 +379,21 @@ const summary = (values: readonly number[]) => {
   return { min: sorted[0]!, median: sorted[Math.floor(sorted.length / 2)]!, max: sorted.at(-1)! };
 };
 
-/** Removes the lab's images of the current content tags, unless a container uses them. */
-async function removeLabImages(baseImage: string): Promise<boolean> {
-  const images = ROLES.map((role) => `mail-lab-${role}:${imageTag(path.join(root, "images"), role, baseImage)}`);
-  for (const image of images) {
-    if ((await run("docker", ["image", "inspect", image])).code !== 0) continue;
-    const users = await must("docker", ["ps", "-a", "-q", "--filter", `ancestor=${image}`]);
-    if (users !== "") return false;
-    await must("docker", ["image", "rm", image]);
-  }
+/**
+ * Empties the build cache the lab could draw on, so that its cold deploy builds every step: the
+ * classic builder's cache is the layers of images present, and lab images of other content tags
+ * (an earlier checkout's) share the long `apt-get install` layers with today's. Removes every lab
+ * image no container uses (as `npm run images:prune`) and the floor's images; false, touching
+ * nothing, when a container of another stack runs one of today's lab images.
+ */
+async function removeBuildCache(baseImage: string): Promise<boolean> {
+  const today = ROLES.map((role) => `mail-lab-${role}:${imageTag(path.join(root, "images"), role, baseImage)}`);
+  const prune = planImagePrune(readLabImages(PROJECT), readContainers());
+  if (prune.keep.some(({ image }) => image.references.some((reference) => today.includes(reference)))) return false;
+  for (const image of prune.remove) removeImage(image);
+  const floorImages = ROLES.map((role) => `mail-lab-bench-floor-${role}:cold`);
+  await run("docker", ["image", "rm", ...floorImages]);
+  log(`removed ${prune.remove.length} lab image(s) and the floor's: nothing left for the build cache`);
   return true;
 }
 
@@ -441,8 +417,8 @@ async function bench(options: Options): Promise<void> {
 
   let floor: FloorContainer[] | undefined;
   if (options.cold) {
-    if (await removeLabImages(plan.baseImage)) {
-      log("cold deploy of the lab (its three images removed first)");
+    if (await removeBuildCache(plan.baseImage)) {
+      log("cold deploy of the lab (no lab image left to build from)");
       const lab = await timed(() => deployLab(stackFile));
       floor = await captureFloor(lab.value);
       await destroyLab();
@@ -556,13 +532,7 @@ async function bench(options: Options): Promise<void> {
   const rest = results["atRest"] as { memoryMiB: number; cpuPercent: number };
   rows.push({ measure: "lab at rest: memory / CPU", floor: "-", lab: `${rest.memoryMiB} MiB / ${rest.cpuPercent} %` });
 
-  const machine = {
-    cpus: os.cpus().length,
-    memoryGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)),
-    kernel: os.release(),
-    docker: await must("docker", ["version", "--format", "{{.Server.Version}}"]),
-    node: process.version,
-  };
+  const machine = await machineOf();
   const report = {
     date: new Date().toISOString(),
     machine,
@@ -582,8 +552,40 @@ async function bench(options: Options): Promise<void> {
   console.log(line(["measure", "floor", "lab", "lab/floor"]));
   for (const r of rows) console.log(line([r.measure, r.floor, r.lab, r.ratio === undefined ? "" : `${r.ratio}x`]));
   console.log(
-    `\n${machine.cpus} cores, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Docker ${machine.docker}, Node ${machine.node}; ` +
+    `\n${machine.cpus} cores, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Docker ${machine.docker} (${machine.engine}), Node ${machine.node}; ` +
       `${report.totalSeconds} s in all; JSON in ${options.json}`,
+  );
+}
+
+/** The machine the figures come from, for the report. */
+async function machineOf() {
+  return {
+    cpus: os.cpus().length,
+    memoryGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)),
+    kernel: os.release(),
+    docker: await must("docker", ["version", "--format", "{{.Server.Version}}"]),
+    engine: process.env["DOCKER_HOST"] ?? "the CLI's default",
+    node: process.version,
+  };
+}
+
+async function classroomReport(labs: number, json: string): Promise<void> {
+  const started = Date.now();
+  const figures = await benchClassroom(stackFile, labs);
+  const rows = classroomRows(figures);
+  const machine = await machineOf();
+  const report = {
+    date: new Date().toISOString(),
+    machine,
+    classroom: figures,
+    rows,
+    totalSeconds: seconds(Date.now() - started),
+  };
+  fs.writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
+  for (const row of rows) console.log(`${row.measure.padEnd(46)} ${row.value}`);
+  console.log(
+    `\n${machine.cpus} cores, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Docker ${machine.docker} (${machine.engine}), ` +
+      `Node ${machine.node}; ${report.totalSeconds} s in all; JSON in ${json}`,
   );
 }
 
@@ -594,12 +596,13 @@ async function main(): Promise<number> {
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(
-      `bench: ${error.message}\nusage: npm run bench -- [--runs 3] [--messages 1000] [--sessions 10] [--bytes 5000] [--no-cold] [--json file]\n`,
+      `bench: ${error.message}\nusage: npm run bench -- [--runs 3] [--messages 1000] [--sessions 10] [--bytes 5000] [--no-cold] [--labs N] [--docker-host URL] [--json file]\n`,
     );
     return 2;
   }
   try {
-    await bench(options);
+    if (options.labs === undefined) await bench(options);
+    else await classroomReport(options.labs, options.json);
     return 0;
   } catch (error) {
     process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
