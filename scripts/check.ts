@@ -56,6 +56,9 @@ function targetsFromStackFile(stackFile: string): CheckTargets {
         "cannot be read without the stack's passphrase; let `pulumi up` run the checks (mail-lab:verify: true)",
     );
   }
+  // The lab runs on the engine its `docker:host` names: `docker exec` must go there too.
+  const dockerHost = file.providerConfig["docker:host"];
+  if (typeof dockerHost === "string" && dockerHost !== "") process.env["DOCKER_HOST"] = dockerHost;
   return targetsFromPlan(resolvePlan(file.config, { project: "mail-lab", stack: file.stack }));
 }
 

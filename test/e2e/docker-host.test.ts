@@ -7,7 +7,8 @@
  *    has no such network), before anything is created on either engine;
  * 2. deploy there: its images built by that engine, its containers running there and none on the
  *    local engine, and its self-check (`docker exec` into the PCs) passing there;
- * 3. be destroyed there, leaving nothing of the stack on that engine.
+ * 3. be checked there by `npm run check` given only the stack file;
+ * 4. be destroyed there, leaving nothing of the stack on that engine.
  *
  * The second engine gets the base image by `docker save | docker load` from the local one (there
  * is no registry); it builds the lab's images itself from Debian's mirror, so this file takes a
@@ -173,6 +174,21 @@ describe("a stack whose docker:host names another Docker engine", { timeout: 30 
       dockerOn("remote", "exec", "mail-lab-remote-lee-pc", "dig", "+short", "MX", "naver.com"),
       "10 mail.naver.com.",
     );
+  });
+
+  it("is checked there by `npm run check` on the stack file alone", () => {
+    const checked = spawnSync(
+      process.execPath,
+      ["--import", "tsx", path.join(root, "scripts", "check.ts"), stackFile],
+      {
+        cwd: root,
+        encoding: "utf8",
+        timeout: 5 * 60_000,
+        env: { ...process.env, DOCKER_HOST: undefined },
+      },
+    );
+    assert.equal(checked.status, 0, `${checked.stdout}${checked.stderr}`);
+    assert.match(checked.stdout, /checks: (\d+) passed, 0 failed/);
   });
 
   it("is destroyed there, leaving nothing of the stack", () => {

@@ -1,0 +1,254 @@
+/**
+ * Pure readers of what the daemons' own tools print on a lab's hosts (named-checkconf -p,
+ * named-checkzone, dig +short, an SMTP greeting, `sendmail -bt`'s class w, makemap's dump,
+ * doveconf), and the grader's verdicts drawn from it. grade/steps.ts runs the tools; every
+ * decision is made here, so each is unit-tested on real output.
+ */
+
+/** One bilingual text: Korean (the course's language, the default) and English. */
+export interface Text {
+  readonly ko: string;
+  readonly en: string;
+}
+
+/** A verdict: what was observed, and for a failure which file and line to look at. */
+export interface Verdict {
+  readonly pass: boolean;
+  /** What the host showed, short (a tool's own message when it failed). */
+  readonly observed: string;
+  readonly hint?: Text;
+}
+
+export const pass = (observed: string): Verdict => ({ pass: true, observed });
+export const fail = (observed: string, hint: Text): Verdict => ({ pass: false, observed, hint });
+
+/** The last non-empty lines of a tool's output, joined: what a student would read first. */
+export function lastLines(text: string, count = 2): string {
+  return text
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "")
+    .slice(-count)
+    .join(" / ");
+}
+
+export function judgeHostname(shown: string, fqdn: string): Verdict {
+  const name = shown.trim();
+  if (name === fqdn) return pass(name);
+  return fail(name === "" ? "(empty)" : name, {
+    ko: `호스트 이름이 ${fqdn}이어야 한다: /etc/hostname 파일에 '${fqdn}' 한 줄을 쓰고 /etc/hosts 맨 아래에 주소와 '${fqdn}'을 추가`,
+    en: `the host name must be ${fqdn}: write '${fqdn}' in /etc/hostname and add the address and '${fqdn}' at the end of /etc/hosts`,
+  });
+}
+
+/** A zone statement as `named-checkconf -p` prints it. */
+export interface ConfiguredZone {
+  readonly name: string;
+  readonly type: string;
+  readonly file: string | undefined;
+}
+
+/**
+ * The zones and the `directory` option of `named-checkconf -p` (the canonical form: every
+ * statement on lines of its own, `zone "naver.com" IN {` ... `};`).
+ */
+export function parseCheckconf(printed: string): { directory: string | undefined; zones: ConfiguredZone[] } {
+  const directory = /^\s*directory\s+"([^"]+)";/m.exec(printed)?.[1];
+  const zones: ConfiguredZone[] = [];
+  const zone = /^zone\s+"([^"]+)"(?:\s+IN)?\s*\{([\s\S]*?)^\};/gm;
+  for (const match of printed.matchAll(zone)) {
+    const body = match[2] ?? "";
+    zones.push({
+      name: match[1]!.replace(/\.$/, "").toLowerCase(),
+      type: /^\s*type\s+(\S+);/m.exec(body)?.[1] ?? "",
+      file: /^\s*file\s+"([^"]+)";/m.exec(body)?.[1],
+    });
+  }
+  return { directory, zones };
+}
+
+/** named.conf: it parses, and each lab domain has a master (primary) zone with a file. */
+export function judgeNamedConf(
+  code: number,
+  output: string,
+  domains: readonly string[],
+): Verdict & { zones: ConfiguredZone[]; directory: string | undefined } {
+  const none = { zones: [], directory: undefined };
+  if (code !== 0) {
+    return {
+      ...none,
+      ...fail(`named-checkconf: ${lastLines(output)}`, {
+        ko: "named-checkconf가 알려 준 파일과 행을 고친다 (/etc/named.conf: 세미콜론 ';', 중괄호, 따옴표). 예: file \"daum.net.db\"; 의 ';'",
+        en: 'fix the file and line named-checkconf names (/etc/named.conf: a missing ";", brace or quote), e.g. the ";" after file "daum.net.db"',
+      }),
+    };
+  }
+  const { zones, directory } = parseCheckconf(output);
+  const missing = domains.filter(
+    (domain) => !zones.some((zone) => zone.name === domain && /^(master|primary)$/.test(zone.type) && zone.file),
+  );
+  const found = zones.filter((zone) => domains.includes(zone.name)).map((zone) => `${zone.name} (${zone.type})`);
+  const observed = `zones: ${found.length > 0 ? found.join(", ") : "none of the lab's"}`;
+  if (missing.length === 0) return { zones, directory, ...pass(observed) };
+  return {
+    zones,
+    directory,
+    ...fail(observed, {
+      ko: `/etc/named.conf 맨 아래에 zone "${missing[0]}" IN { type master; file "${missing[0]}.db"; allow-update { none; }; }; 를 추가`,
+      en: `add zone "${missing[0]}" IN { type master; file "${missing[0]}.db"; allow-update { none; }; }; at the end of /etc/named.conf`,
+    }),
+  };
+}
+
+/** `named-checkzone <zone> <file>`: its "OK" line, or its complaint. */
+export function judgeZoneFile(zone: string, file: string, code: number, output: string): Verdict {
+  if (code === 0 && /^OK$/m.test(output)) return pass(`named-checkzone ${zone} ${file}: ${lastLines(output)}`);
+  return fail(`named-checkzone ${zone} ${file}: ${lastLines(output)}`, {
+    ko: `/var/named/${zone}.db (${file}) 를 고친다: 주소 끝에는 '.'을 찍지 않고, 이름 끝에는 '.'을 찍는다 (mail.${zone}.)`,
+    en: `fix /var/named/${zone}.db (${file}): no "." after an address, a "." after a full name (mail.${zone}.)`,
+  });
+}
+
+/** `dig +short <name> A` from a host: the address the lab's name server gives. */
+export function judgeAddress(host: string, name: string, expected: string, code: number, output: string): Verdict {
+  const answers = output
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "");
+  const observed = `${name} -> ${answers.length > 0 ? answers.join(", ") : code === 0 ? "no answer" : lastLines(output) || "no reply"}`;
+  if (answers.length === 1 && answers[0] === expected) return pass(observed);
+  if (code !== 0 || answers.some((answer) => answer.startsWith(";;"))) {
+    return fail(observed, {
+      ko: `${host}의 /etc/resolv.conf 의 nameserver 가 네임 서버 주소인지, 네임 서버에서 named 가 동작하는지 (systemctl status named) 확인`,
+      en: `check that ${host}'s /etc/resolv.conf names the lab's name server and that named runs there (systemctl status named)`,
+    });
+  }
+  const zone = name.split(".").slice(1).join(".");
+  return fail(observed, {
+    ko: `/var/named/${zone}.db 의 'mail IN A' 행이 ${expected} 이어야 한다 (고친 뒤 systemctl restart named)`,
+    en: `the 'mail IN A' line of /var/named/${zone}.db must give ${expected} (then systemctl restart named)`,
+  });
+}
+
+/** The first line a client got from port 25: Sendmail's 220 greeting, or why there was none. */
+export function judgeGreeting(fqdn: string, code: number, output: string): Verdict {
+  const greeting = output.split("\n").find((line) => /^220[ -]/.test(line));
+  if (code === 0 && greeting) return pass(greeting.trim());
+  return fail(lastLines(output) || "no greeting", {
+    ko: `${fqdn}의 /etc/mail/sendmail.cf 267행쯤 'O DaemonPortOptions=Port=smtp, Addr=127.0.0.1, Name=MTA' 에서 'Addr=127.0.0.1,' 을 지우고 systemctl restart sendmail`,
+    en: `in ${fqdn}'s /etc/mail/sendmail.cf (around line 267) delete "Addr=127.0.0.1," from 'O DaemonPortOptions=Port=smtp, Addr=127.0.0.1, Name=MTA', then systemctl restart sendmail`,
+  });
+}
+
+/**
+ * Class w as `sendmail -bt` prints it for `$=w`: after its banner, the prompt `> ` and then one
+ * name a line, the first on the prompt's line.
+ */
+export function parseClassW(output: string): string[] {
+  return output
+    .split("\n")
+    .map((line) => line.replace(/^>\s*/, "").trim().toLowerCase())
+    .filter((line) => line !== "" && !/^(warning:|address test mode|enter <ruleset>)/.test(line));
+}
+
+export function judgeLocalDomain(domain: string, fqdn: string, code: number, output: string): Verdict {
+  const names = parseClassW(output);
+  const observed = code === 0 ? `class w: ${names.join(" ")}` : `sendmail -bt: ${lastLines(output)}`;
+  if (code === 0 && names.includes(domain)) return pass(observed);
+  return fail(observed, {
+    ko: `${fqdn}의 /etc/mail/sendmail.cf 85행쯤 'Cwlocalhost' 를 'Cw${domain}' 로 고치거나 /etc/mail/local-host-names 에 '${domain}' 을 추가하고 systemctl restart sendmail`,
+    en: `in ${fqdn}'s /etc/mail/sendmail.cf (around line 85) change 'Cwlocalhost' to 'Cw${domain}', or add '${domain}' to /etc/mail/local-host-names, then systemctl restart sendmail`,
+  });
+}
+
+/** `makemap -u hash /etc/mail/access`: key, tab or spaces, value; keys as stored (lower case). */
+export function parseAccessDump(output: string): Map<string, string> {
+  const entries = new Map<string, string>();
+  for (const line of output.split("\n")) {
+    const match = /^(\S+)\s+(.*)$/.exec(line.trim());
+    if (match) entries.set(match[1]!.toLowerCase(), match[2]!.trim());
+  }
+  return entries;
+}
+
+/**
+ * The RELAY rules the course adds are in the access map Sendmail reads (access.db, built by
+ * makemap), and access.db is not older than the access file (else the last edit is not in it).
+ * A key may carry a tag (`Connect:10.0.2`) where the untagged one is expected.
+ */
+export function judgeAccess(
+  fqdn: string,
+  expected: readonly { key: string; action: string }[],
+  dump: { code: number; output: string },
+  stale: boolean,
+): Verdict {
+  const hint: Text = {
+    ko: `${fqdn}의 /etc/mail/access 에 'naver.com RELAY', 'daum.net RELAY', 서브넷 'RELAY' 를 쓰고 makemap hash /etc/mail/access < /etc/mail/access 후 systemctl restart sendmail`,
+    en: `write 'naver.com RELAY', 'daum.net RELAY' and the subnet's 'RELAY' in ${fqdn}'s /etc/mail/access, run makemap hash /etc/mail/access < /etc/mail/access, then systemctl restart sendmail`,
+  };
+  if (dump.code !== 0) return fail(`access.db: ${lastLines(dump.output)}`, hint);
+  const entries = parseAccessDump(dump.output);
+  const valueOf = (key: string) => {
+    const wanted = key.toLowerCase();
+    for (const [stored, value] of entries) {
+      if (stored === wanted || stored.replace(/^[a-z]+:/, "") === wanted) return value;
+    }
+    return undefined;
+  };
+  const missing = expected.filter(({ key, action }) => valueOf(key)?.toUpperCase() !== action);
+  const relays = [...entries].filter(([, value]) => /^RELAY$/i.test(value)).map(([key]) => key);
+  const observed = `access.db RELAY: ${relays.length > 0 ? relays.join(", ") : "none"}${stale ? "; access is newer than access.db" : ""}`;
+  if (missing.length > 0) {
+    return fail(`${observed}; missing ${missing.map(({ key, action }) => `${key} ${action}`).join(", ")}`, hint);
+  }
+  if (stale) return fail(observed, hint);
+  return pass(observed);
+}
+
+export function judgeAccount(login: string, fqdn: string, code: number, output: string): Verdict {
+  const entry = output.split("\n").find((line) => line.startsWith(`${login}:`));
+  if (code === 0 && entry) {
+    const fields = entry.split(":");
+    return pass(`${login}: uid ${fields[2]}, home ${fields[5]}`);
+  }
+  return fail(`no account ${login}`, {
+    ko: `${fqdn} 에서 useradd ${login} 으로 계정을 만들고 passwd ${login} 으로 암호를 정한다`,
+    en: `on ${fqdn}, create the account with useradd ${login} and set its password with passwd ${login}`,
+  });
+}
+
+/** `doveconf -h protocols ssl mail_location` (one value a line), or doveconf's complaint. */
+export function judgeDovecot(fqdn: string, code: number, output: string): Verdict {
+  if (code !== 0) {
+    return fail(`doveconf: ${lastLines(output)}`, {
+      ko: `${fqdn}: doveconf 가 알려 준 /etc/dovecot/ 파일과 행을 고치고 systemctl restart dovecot`,
+      en: `${fqdn}: fix the file under /etc/dovecot/ and the line doveconf names, then systemctl restart dovecot`,
+    });
+  }
+  const [protocols = "", ssl = "", mailLocation = ""] = output.split("\n").map((line) => line.trim());
+  const observed = `protocols = ${protocols}; ssl = ${ssl}; mail_location = ${mailLocation}`;
+  const problems: Text[] = [];
+  if (!/\bpop3\b/.test(protocols) || !/\bimap\b/.test(protocols)) {
+    problems.push({
+      ko: "/etc/dovecot/dovecot.conf 24행쯤 'protocols = imap pop3 lmtp' 의 주석(#) 제거",
+      en: "uncomment 'protocols = imap pop3 lmtp' in /etc/dovecot/dovecot.conf (around line 24)",
+    });
+  }
+  if (ssl !== "yes" && ssl !== "required") {
+    problems.push({
+      ko: "/etc/dovecot/conf.d/10-ssl.conf 8행쯤 'ssl = yes'",
+      en: "'ssl = yes' in /etc/dovecot/conf.d/10-ssl.conf (around line 8)",
+    });
+  }
+  if (!/^mbox:.*INBOX=\/var\/mail\/%u/.test(mailLocation)) {
+    problems.push({
+      ko: "/etc/dovecot/conf.d/10-mail.conf 25행쯤 'mail_location = mbox:~/mail:INBOX=/var/mail/%u' 의 주석(#) 제거",
+      en: "uncomment 'mail_location = mbox:~/mail:INBOX=/var/mail/%u' in /etc/dovecot/conf.d/10-mail.conf (around line 25)",
+    });
+  }
+  if (problems.length === 0) return pass(observed);
+  return fail(observed, {
+    ko: `${problems.map((problem) => problem.ko).join("; ")}; 그 뒤 systemctl restart dovecot`,
+    en: `${problems.map((problem) => problem.en).join("; ")}; then systemctl restart dovecot`,
+  });
+}
