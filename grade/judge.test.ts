@@ -9,6 +9,7 @@ import {
   judgeHostname,
   judgeLocalDomain,
   judgeNamedConf,
+  judgeRoundTrip,
   judgeZoneFile,
   parseClassW,
 } from "./judge";
@@ -145,6 +146,14 @@ localhost
     assert.equal(verdict.pass, true, verdict.observed);
   });
 
+  it("does not take another rule of the same key (ClientConn:10.0.2 0) for the RELAY rule", () => {
+    // makemap -u prints in hash order: here the lab's exemptions come before the relay rule.
+    const dump = "clientconn:10.0.2\t0\nclientrate:10.0.2\t0\nnaver.com\tRELAY\ndaum.net\tRELAY\n10.0.2\tRELAY\n";
+    assert.equal(judgeAccess("mail.naver.com", expected, { code: 0, output: dump }, false).pass, true);
+    const withoutRelay = "clientconn:10.0.2\t0\nnaver.com\tRELAY\ndaum.net\tRELAY\n";
+    assert.equal(judgeAccess("mail.naver.com", expected, { code: 0, output: withoutRelay }, false).pass, false);
+  });
+
   it("fails a missing key, and an access file edited after its last makemap", () => {
     const missing = judgeAccess(
       "mail.naver.com",
@@ -194,5 +203,32 @@ describe("accounts and Dovecot", () => {
   it("keeps a host name as it is shown, and says what it must be", () => {
     assert.equal(judgeHostname("mail.naver.com\n", "mail.naver.com").pass, true);
     assert.match(judgeHostname("localhost.localdomain\n", "mail.naver.com").hint!.ko, /\/etc\/hostname/);
+  });
+});
+
+describe("the round trip's rows", () => {
+  it("keeps a passing row's detail, and sends a wrong-server failure to the name resolution rows", () => {
+    assert.equal(
+      judgeRoundTrip({ check: "relay kim@daum.net -> lee@naver.com", result: "pass", detail: "accepted" }).pass,
+      true,
+    );
+    const wrongServer = judgeRoundTrip({
+      check: "pop3s kim@daum.net <- lee@naver.com",
+      result: "fail",
+      detail: "curl: (60) SSL: no alternative certificate subject name matches target host name 'mail.daum.net'",
+    });
+    assert.match(wrongServer.hint!.ko, /이름 해석/);
+    const login = judgeRoundTrip({
+      check: "pop3s lee@naver.com <- kim@daum.net",
+      result: "fail",
+      detail: "curl: (67) Login denied",
+    });
+    assert.match(login.hint!.ko, /passwd 로 정한 암호/);
+    const relay = judgeRoundTrip({
+      check: "relay lee@naver.com -> kim@daum.net",
+      result: "fail",
+      detail: "550 5.7.1 Relaying denied",
+    });
+    assert.match(relay.hint!.en, /access RELAY/);
   });
 });

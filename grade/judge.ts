@@ -4,6 +4,7 @@
  * doveconf), and the grader's verdicts drawn from it. grade/steps.ts runs the tools; every
  * decision is made here, so each is unit-tested on real output.
  */
+import type { CheckResult } from "../check/judge";
 
 /** One bilingual text: Korean (the course's language, the default) and English. */
 export interface Text {
@@ -174,7 +175,7 @@ export function parseAccessDump(output: string): Map<string, string> {
 /**
  * The RELAY rules the course adds are in the access map Sendmail reads (access.db, built by
  * makemap), and access.db is not older than the access file (else the last edit is not in it).
- * A key may carry a tag (`Connect:10.0.2`) where the untagged one is expected.
+ * A key may carry the tag `Connect:` or `To:` where the untagged one is expected.
  */
 export function judgeAccess(
   fqdn: string,
@@ -188,13 +189,12 @@ export function judgeAccess(
   };
   if (dump.code !== 0) return fail(`access.db: ${lastLines(dump.output)}`, hint);
   const entries = parseAccessDump(dump.output);
-  const valueOf = (key: string) => {
-    const wanted = key.toLowerCase();
-    for (const [stored, value] of entries) {
-      if (stored === wanted || stored.replace(/^[a-z]+:/, "") === wanted) return value;
-    }
-    return undefined;
-  };
+  // A relay rule may be written untagged (the course's `10.0.2 RELAY`) or for connections or
+  // recipients only (`Connect:10.0.2`, `To:naver.com`); other tags (`ClientConn:10.0.2 0`) are
+  // other rules that share the key.
+  const bare = (key: string) => key.toLowerCase().replace(/^(connect|to):/, "");
+  const valueOf = (key: string) =>
+    entries.get(key.toLowerCase()) ?? [...entries].find(([stored]) => bare(stored) === bare(key))?.[1];
   const missing = expected.filter(({ key, action }) => valueOf(key)?.toUpperCase() !== action);
   const relays = [...entries].filter(([, value]) => /^RELAY$/i.test(value)).map(([key]) => key);
   const observed = `access.db RELAY: ${relays.length > 0 ? relays.join(", ") : "none"}${stale ? "; access is newer than access.db" : ""}`;
@@ -250,5 +250,28 @@ export function judgeDovecot(fqdn: string, code: number, output: string): Verdic
   return fail(observed, {
     ko: `${problems.map((problem) => problem.ko).join("; ")}; 그 뒤 systemctl restart dovecot`,
     en: `${problems.map((problem) => problem.en).join("; ")}; then systemctl restart dovecot`,
+  });
+}
+
+/** A row of the lab's round trip (check/run.ts): relay, POP3S or IMAP, with a hint for a failure. */
+export function judgeRoundTrip(result: CheckResult): Verdict {
+  if (result.result === "pass") return pass(result.detail);
+  if (result.check.startsWith("relay ")) {
+    return fail(result.detail, {
+      ko: "보내는 쪽 메일 서버의 /etc/mail/access RELAY 와 makemap, 받는 쪽의 Cw 와 25번 포트, 존 파일의 MX 를 확인 (위의 행들)",
+      en: "check the sender's /etc/mail/access RELAY rules and makemap, the recipient's Cw and port 25, and the zone's MX (rows above)",
+    });
+  }
+  // A certificate for another name, or a message that came by another way: the mail went to the
+  // wrong server, which is a name resolution mistake, not Dovecot's.
+  if (/certificate subject name|has no "Received/.test(result.detail)) {
+    return fail(result.detail, {
+      ko: "메일이 다른 서버로 갔다: 위의 이름 해석 행과 /var/named/ 존 파일의 mail A, MX 레코드를 먼저 고친다",
+      en: "the mail went to another server: fix the name resolution rows above and the mail A and MX records of the zone files under /var/named/ first",
+    });
+  }
+  return fail(result.detail, {
+    ko: "systemctl status dovecot, /etc/dovecot/conf.d/10-ssl.conf 의 ssl, 10-mail.conf 의 mail_location, passwd 로 정한 암호를 확인",
+    en: "check systemctl status dovecot, ssl in /etc/dovecot/conf.d/10-ssl.conf, mail_location in 10-mail.conf and the password set with passwd",
   });
 }

@@ -20,6 +20,7 @@ import {
   judgeHostname,
   judgeLocalDomain,
   judgeNamedConf,
+  judgeRoundTrip,
   judgeZoneFile,
   pass,
   type Text,
@@ -198,7 +199,7 @@ export async function gradeLab(
     ...(options.deliveryTimeoutMs === undefined ? {} : { deliveryTimeoutMs: options.deliveryTimeoutMs }),
   });
   for (const result of results.filter((candidate) => !candidate.check.startsWith("dns "))) {
-    add(2, roundTripStep(plan, result), roundTripTitle(result), roundTripHost(result), roundTripVerdict(result));
+    add(2, roundTripStep(plan, result), roundTripTitle(result), roundTripHost(result), judgeRoundTrip(result));
   }
   return rows;
 }
@@ -217,17 +218,3 @@ function roundTripTitle(result: CheckResult): Text {
 }
 
 const roundTripHost = (result: CheckResult) => result.check.replace(/^(relay|pop3s|imap\+starttls) /, "");
-
-function roundTripVerdict(result: CheckResult): Verdict {
-  if (result.result === "pass") return pass(result.detail);
-  if (result.check.startsWith("relay ")) {
-    return fail(result.detail, {
-      ko: "보내는 쪽 메일 서버의 /etc/mail/access RELAY 와 makemap, 받는 쪽의 Cw 와 25번 포트, 존 파일의 MX 를 확인 (위의 행들)",
-      en: "check the sender's /etc/mail/access RELAY rules and makemap, the recipient's Cw and port 25, and the zone's MX (rows above)",
-    });
-  }
-  return fail(result.detail, {
-    ko: "systemctl status dovecot, /etc/dovecot/conf.d/10-ssl.conf 의 ssl, 10-mail.conf 의 mail_location, passwd 로 정한 암호를 확인",
-    en: "check systemctl status dovecot, ssl in /etc/dovecot/conf.d/10-ssl.conf, mail_location in 10-mail.conf and the password set with passwd",
-  });
-}
