@@ -1,4 +1,4 @@
-/** `npm run validate` and `npm run render`, as a user runs them. */
+/** `npm run validate`, `npm run render` and `npm run grade`'s refusals, as a user runs them. */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -93,5 +93,34 @@ describe("npm run render", () => {
     assert.equal(result.code, 1);
     assert.match(result.stderr, /mail-lab:domains\[0\]\.users\[0\]\.password is encrypted; render needs plain values/);
     assert.equal(fs.existsSync(path.join(scratch, "out2")), false, "nothing is written");
+  });
+});
+
+describe("npm run grade", () => {
+  it("explains its usage and refuses a language it does not speak, before touching any host", () => {
+    const none = run("grade.ts");
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /give one stack file\nusage: npm run grade -- <stack-file> \[--lang ko\|en\]/);
+    const french = run("grade.ts", path.join(root, "stacks", "Pulumi.dev.yaml"), "--lang", "fr");
+    assert.equal(french.code, 2);
+    assert.match(french.stderr, /--lang must be ko or en, got "fr"/);
+  });
+
+  it("names a bad config key, and encrypted passwords it cannot log in with", () => {
+    const bad = run(
+      "grade.ts",
+      writeStack("gradebad", (text) => text.replace("address: 10.0.2.200", "address: 10.0.3.200")),
+    );
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /mail-lab:domains\[1\]\.mailHost\.address: "10\.0\.3\.200" is outside the subnet/);
+    const sealed = run(
+      "grade.ts",
+      writeStack("gradesealed", (text) => text.replace("password: lee", "password:\n            secure: v1:abc")),
+    );
+    assert.equal(sealed.code, 2);
+    assert.match(
+      sealed.stderr,
+      /mail-lab:domains\[0\]\.users\[0\]\.password encrypted; the grader logs in as the users/,
+    );
   });
 });
