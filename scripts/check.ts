@@ -10,7 +10,7 @@
  * checks need comes as JSON in an environment variable, so that passwords kept as Pulumi secrets
  * never reach a command line. `--timeout` bounds the wait for each message to arrive (default 120).
  */
-import { readStackFile } from "../spec/load";
+import { dockerHostOf, readStackFile } from "../spec/load";
 import { resolvePlan } from "../spec/plan";
 import { runChecks } from "../check/run";
 import { renderTable } from "../check/table";
@@ -57,8 +57,8 @@ function targetsFromStackFile(stackFile: string): CheckTargets {
     );
   }
   // The lab runs on the engine its `docker:host` names: `docker exec` must go there too.
-  const dockerHost = file.providerConfig["docker:host"];
-  if (typeof dockerHost === "string" && dockerHost !== "") process.env["DOCKER_HOST"] = dockerHost;
+  const dockerHost = dockerHostOf(file.providerConfig);
+  if (dockerHost !== undefined) process.env["DOCKER_HOST"] = dockerHost;
   return targetsFromPlan(resolvePlan(file.config, { project: "mail-lab", stack: file.stack }));
 }
 

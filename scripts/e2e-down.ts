@@ -7,9 +7,9 @@
  *
  * Prints what it removed to stderr; exit code 1 if something could not be removed.
  */
-import { readStackFile } from "../spec/load";
+import { dockerHostOf, readStackFile } from "../spec/load";
 import { useDockerHost } from "../test/harness/docker-cli";
-import { destroyStack, dockerHostOf } from "../test/harness/stack";
+import { destroyStack } from "../test/harness/stack";
 
 async function main(argv: readonly string[]): Promise<number> {
   const [stackFile, ...rest] = argv;

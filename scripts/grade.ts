@@ -6,7 +6,7 @@
  * each failure, and `N passed, M failed`. Exit 1 if any step fails, 0 if all pass, 2 when it
  * cannot start (usage, config).
  */
-import { readStackFile } from "../spec/load";
+import { dockerHostOf, readStackFile } from "../spec/load";
 import { resolvePlan } from "../spec/plan";
 import { type Language, renderGrade } from "../grade/report";
 import { gradeLab } from "../grade/steps";
@@ -42,8 +42,8 @@ async function main(argv: readonly string[]): Promise<number> {
       );
     }
     // The lab runs on the engine its `docker:host` names: `docker exec` must go there too.
-    const dockerHost = file.providerConfig["docker:host"];
-    if (typeof dockerHost === "string" && dockerHost !== "") process.env["DOCKER_HOST"] = dockerHost;
+    const dockerHost = dockerHostOf(file.providerConfig);
+    if (dockerHost !== undefined) process.env["DOCKER_HOST"] = dockerHost;
     plan = resolvePlan(file.config, { project: "mail-lab", stack: file.stack });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

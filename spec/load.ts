@@ -47,6 +47,18 @@ export function parseStackFile(text: string, stack: string): StackFile {
   return { stack, config, encryptedKeys, providerConfig };
 }
 
+/** The stack's `docker:host` (the Docker engine its provider deploys to), if it sets one. */
+export function dockerHostOf(providerConfig: Record<string, unknown>): string | undefined {
+  const host = providerConfig["docker:host"];
+  if (host === undefined) return undefined;
+  if (typeof host !== "string" || host === "") {
+    throw new Error(
+      `docker:host must be a Docker engine address such as unix:///run/docker.sock, got ${JSON.stringify(host)}`,
+    );
+  }
+  return host;
+}
+
 export function readStackFile(filePath: string): StackFile {
   return parseStackFile(fs.readFileSync(filePath, "utf8"), stackNameOf(filePath));
 }

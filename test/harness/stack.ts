@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
-import { engineConfigOf, readStackFile } from "../../spec/load";
+import { dockerHostOf, engineConfigOf, readStackFile } from "../../spec/load";
 import { PROJECT } from "../../spec/errors";
 import { docker, dockerLines, DockerError, useDockerHost } from "./docker-cli";
 import {
@@ -40,18 +40,6 @@ export async function labelledObjects(stack: string): Promise<string[]> {
     ...(await dockerLines(["volume", "ls", ...filters, "--format", "volume {{.Name}}"])),
     ...(await dockerLines(["image", "ls", ...filters, "--format", "image {{.Repository}}:{{.Tag}}"])),
   ];
-}
-
-/** The stack's `docker:host`, if it sets one. */
-export function dockerHostOf(providerConfig: Record<string, unknown>): string | undefined {
-  const host = providerConfig["docker:host"];
-  if (host === undefined) return undefined;
-  if (typeof host !== "string" || host === "") {
-    throw new Error(
-      `docker:host must be a Docker engine address such as unix:///run/docker.sock, got ${JSON.stringify(host)}`,
-    );
-  }
-  return host;
 }
 
 export interface DeployOptions {
