@@ -161,14 +161,14 @@ stop_all() {
 # a mail reader sees one message where there were two (procmail truncates only after a failed
 # write, not when it is killed or sent SIGTERM). Sendmail's daemon, on SIGTERM, stops listening
 # and exits, and leaves its children (SMTP sessions, queue runners, deliveries) running. So:
-# stop the daemon, then send SIGTERM only to Sendmail processes that have no child at that moment
-# (an SMTP session, a queue runner between two jobs): each gives up its job, which stays queued
+# stop the daemon, then send SIGTERM only to Sendmail processes that have no child and deliver
+# nothing at that moment (an SMTP session, a queue runner between two jobs): each gives up its job, which stays queued
 # and is tried again after the start. A process waiting for a delivery (procmail) is left to see
 # it finish. Nothing sends a signal to procmail. Bounded: STOP_DRAIN_SECONDS (20) and 5 s more,
 # less than the mail host's stop timeout of 30 s (components/MailHost.ts), after which Docker kills
 # it all.
 stop_mail() {
-  local pid deadline=$((SECONDS + ${STOP_DRAIN_SECONDS:-20}))
+  local pid title deadline=$((SECONDS + ${STOP_DRAIN_SECONDS:-20}))
   local senders='sendmail|sendmail-mta' deliveries='sensible-mda|procmail|mail.local'
   if [ -n "${sendmail_pid:-}" ]; then
     kill -TERM "$sendmail_pid" 2>/dev/null || true
@@ -176,9 +176,13 @@ stop_mail() {
   fi
   while ((SECONDS < deadline)); do
     pgrep -x "$senders|$deliveries" >/dev/null || return 0
-    for pid in $(pgrep -x "$senders"); do
+    while read -r pid title; do
+      # Sendmail's process title shows a delivery under way ("<qid> mail.naver.com.: client DATA
+      # status", "<qid> ...: user open"): a SIGTERM there, after the other side has taken the
+      # message but before the queue file is gone, sends it again after the start (a duplicate).
+      case $title in *": client "* | *": user open"*) continue ;; esac
       pgrep -P "$pid" >/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    done
+    done < <(pgrep -a -x "$senders")
     sleep 0.1
   done
   # Still busy (a queue runner with a long queue): stop every Sendmail process now and give the
