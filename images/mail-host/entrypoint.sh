@@ -216,8 +216,14 @@ for _ in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
 # which also logs at debug level, and that includes the stored hash and the crypt of a wrong
 # password ("auth_shadow: pw mismatch"): so it detaches as Debian runs it, logging to syslog (one
 # line per failed AUTH: user and reason, never the password), and `tail --pid` stands in for it in
-# the set of daemons, ending when saslauthd does. It returns once the socket listens.
+# the set of daemons, ending when saslauthd does.
 out=$(saslauthd -a shadow -m /run/saslauthd 2>&1) || fail "saslauthd did not start:" "$out"
+# Its parent may return before the detached daemon has written its pid file and socket (CI saw
+# "did not create /run/saslauthd/mux" with the socket listening a moment later): wait up to 5 s.
+for _ in $(seq 50); do
+  [ -s /run/saslauthd/saslauthd.pid ] && [ -S /run/saslauthd/mux ] && break
+  sleep 0.1
+done
 saslauthd_pid=$(cat /run/saslauthd/saslauthd.pid 2>/dev/null) || fail "saslauthd wrote no pid file"
 [ -S /run/saslauthd/mux ] || fail "saslauthd did not create /run/saslauthd/mux"
 tail --pid="$saslauthd_pid" -f /dev/null &
