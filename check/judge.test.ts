@@ -141,6 +141,16 @@ describe("swaks", () => {
     const result = judgeRelay("r", { token: "t", server: "mail.naver.com" }, ok(fixture("swaks-no-tls.txt")));
     assert.deepEqual(result, { check: "r", result: "fail", detail: "t via mail.naver.com: accepted without STARTTLS" });
   });
+
+  it("passes it on an exercise lab, whose Sendmail offers no STARTTLS, and says so", () => {
+    const sent = { token: "t", server: "mail.naver.com", starttls: "if-offered" as const };
+    const result = judgeRelay("r", sent, ok(fixture("swaks-no-tls.txt")));
+    assert.equal(result.result, "pass");
+    assert.match(result.detail, /^t via mail\.naver\.com, no STARTTLS offered, accepted: 250 /);
+    // A refusal is still a refusal.
+    const refused = judgeRelay("r", sent, { code: 24, stdout: fixture("swaks-user-unknown.txt"), stderr: "" });
+    assert.equal(refused.result, "fail");
+  });
 });
 
 describe("mailbox listings", () => {

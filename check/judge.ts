@@ -119,17 +119,22 @@ export function parseSwaks(output: string): SwaksTranscript {
   };
 }
 
-/** Verdict on sending one message: accepted by the sender's own mail host, over verified STARTTLS. */
+/**
+ * Verdict on sending one message: accepted by the sender's own mail host, over verified STARTTLS
+ * (`starttls: "if-offered"`, an exercise lab: without it where the server offers none).
+ */
 export function judgeRelay(
   check: string,
-  sent: { token: string; server: string },
+  sent: { token: string; server: string; starttls?: "required" | "if-offered" },
   run: { code: number; stdout: string; stderr: string },
 ): CheckResult {
   const transcript = parseSwaks(`${run.stdout}\n${run.stderr}`);
   const what = `${sent.token} via ${sent.server}`;
-  if (run.code === 0 && transcript.tlsStarted && transcript.accepted) {
+  const tlsOk = transcript.tlsStarted || sent.starttls === "if-offered";
+  if (run.code === 0 && tlsOk && transcript.accepted) {
     const reply = transcript.accepted.split(/\s+/).slice(0, 3).join(" ");
-    return { check, result: "pass", detail: `${what}, STARTTLS verified, accepted: ${reply}` };
+    const tls = transcript.tlsStarted ? "STARTTLS verified" : "no STARTTLS offered";
+    return { check, result: "pass", detail: `${what}, ${tls}, accepted: ${reply}` };
   }
   const why =
     transcript.error ??

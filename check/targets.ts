@@ -19,6 +19,11 @@ const host = z.strictObject({
 export const checkTargetsSchema = z.strictObject({
   /** The stack's name, for the report's heading. */
   stack: z.string().min(1),
+  /**
+   * SMTP's STARTTLS: `required` on a configured lab (its Sendmail offers it with the lab's
+   * certificate); `if-offered` on an exercise lab, whose Sendmail, as the course builds it, has none.
+   */
+  smtpStarttls: z.enum(["required", "if-offered"]),
   /** The lab's name server: every DNS answer must come from it. */
   nameServer: host,
   domains: z.array(
@@ -67,6 +72,7 @@ export function targetsFromPlan(plan: LabPlan): CheckTargets {
   });
   return {
     stack: plan.stack,
+    smtpStarttls: plan.exercise ? "if-offered" : "required",
     nameServer: hostOf(plan.nameServer),
     domains: plan.mailHosts.map((mailHost) => ({
       name: mailHost.domain,

@@ -6,7 +6,7 @@ import { renderHostFiles } from "../render";
 import type { LabPlan, MailHostPlan } from "../spec/plan";
 import type { CertificateAuthority } from "./CertificateAuthority";
 import { waitUntilReady } from "./readiness";
-import { hostContainerArgs, labLabels, replaceInPlace, toUpload } from "./container-defaults";
+import { exerciseEnvs, hostContainerArgs, labLabels, replaceInPlace, toUpload } from "./container-defaults";
 
 /** Arguments of one domain's mail host. */
 export interface MailHostArgs {
@@ -69,9 +69,18 @@ export class MailHost extends pulumi.ComponentResource {
     const tls = args.certificateAuthority.issue(`${name}-certificate`, host, this);
     const uploads = [
       ...renderHostFiles(plan, host).map(toUpload),
-      { file: PATHS.tlsCert, content: tls.certificate, permissions: "0644" },
-      { file: PATHS.tlsKey, content: tls.privateKey, permissions: "0600" },
-      { file: PATHS.tlsCa, content: args.certificateAuthority.certificate, permissions: "0644" },
+      // An exercise host keeps Debian's stock TLS settings; its certificate is the lab's, where
+      // those settings read it (the package's self-signed one would fail every PC's verification).
+      ...(plan.exercise
+        ? [
+            { file: PATHS.dovecotStockCert, content: tls.certificate, permissions: "0644" },
+            { file: PATHS.dovecotStockKey, content: tls.privateKey, permissions: "0600" },
+          ]
+        : [
+            { file: PATHS.tlsCert, content: tls.certificate, permissions: "0644" },
+            { file: PATHS.tlsKey, content: tls.privateKey, permissions: "0600" },
+            { file: PATHS.tlsCa, content: args.certificateAuthority.certificate, permissions: "0644" },
+          ]),
       { file: PATHS.caTrust, content: args.certificateAuthority.certificate, permissions: "0644" },
     ];
     this.container = new docker.Container(
@@ -81,7 +90,7 @@ export class MailHost extends pulumi.ComponentResource {
         uploads,
         volumes,
         // The image's entry point runs `sendmail -bD -q$QUEUE_INTERVAL`.
-        envs: [`QUEUE_INTERVAL=${plan.mailQueue.runInterval}`],
+        envs: [`QUEUE_INTERVAL=${plan.mailQueue.runInterval}`, ...exerciseEnvs(plan)],
         // On stop the entry point lets deliveries in progress finish (at most 20 s, its
         // STOP_DRAIN_SECONDS) rather than leave half a message in a mailbox; Docker's default of
         // 10 s would kill them first.

@@ -399,6 +399,57 @@ describe("the dev stack with verify: false under mocks", () => {
   });
 });
 
+describe("the dev stack as an exercise lab (mail-lab:exercise: true) under mocks", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mail-lab-mock-"));
+  const stackFile = path.join(dir, "Pulumi.dev.yaml");
+  fs.writeFileSync(
+    stackFile,
+    `${fs.readFileSync(path.join(root, "stacks", "Pulumi.dev.yaml"), "utf8")}\n  mail-lab:exercise: true\n`,
+  );
+  const run = runProgram(stackFile);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const containers = run.registered.filter((resource) => resource.type === "docker:index/container:Container");
+  const inputsOf = (name: string) => containers.find((resource) => resource.inputs.name === name)!.inputs;
+  const uploadsOf = (name: string) =>
+    inputsOf(name).uploads as { file: string; content: string; permissions: string }[];
+
+  it("deploys without error and runs no self-check: the students have not configured anything yet", () => {
+    assert.equal(run.error, undefined);
+    assert.deepEqual(
+      run.registered.filter((resource) => /verification/.test(resource.name)),
+      [],
+    );
+  });
+
+  it("gives the name server and mail hosts only their resolver and the lab CA: no lab zones, Sendmail or Dovecot files, no accounts", () => {
+    assert.deepEqual(
+      uploadsOf("mail-lab-dev-ns")
+        .map((upload) => upload.file)
+        .sort(),
+      [PATHS.caTrust, PATHS.resolvConf].sort(),
+    );
+    assert.deepEqual(
+      uploadsOf("mail-lab-dev-mail-naver-com")
+        .map((upload) => upload.file)
+        .sort(),
+      [PATHS.caTrust, PATHS.dovecotStockCert, PATHS.dovecotStockKey, PATHS.resolvConf].sort(),
+    );
+    const key = uploadsOf("mail-lab-dev-mail-naver-com").find((upload) => upload.file === PATHS.dovecotStockKey)!;
+    assert.equal(key.permissions, "0600");
+  });
+
+  it("boots those hosts in exercise mode, and keeps the PCs' presets, sending with STARTTLS only where offered", () => {
+    assert.deepEqual(inputsOf("mail-lab-dev-ns").envs, ["MAIL_LAB_EXERCISE=1"]);
+    assert.deepEqual(inputsOf("mail-lab-dev-mail-naver-com").envs, ["QUEUE_INTERVAL=1m", "MAIL_LAB_EXERCISE=1"]);
+    assert.ok(!(inputsOf("mail-lab-dev-lee-pc").envs ?? []).includes("MAIL_LAB_EXERCISE=1"));
+    const swaksrc = uploadsOf("mail-lab-dev-lee-pc").find((upload) => upload.file === PATHS.swaksrc)!;
+    assert.match(swaksrc.content, /^tls-optional-strict$/m);
+    assert.doesNotMatch(swaksrc.content, /^tls$/m);
+    const muttrc = uploadsOf("mail-lab-dev-lee-pc").find((upload) => upload.file === PATHS.muttrc)!;
+    assert.match(muttrc.content, /^set ssl_force_tls = no$/m);
+  });
+});
+
 describe("bad config under mocks", () => {
   it("fails with every problem before registering any resource", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mail-lab-mock-"));

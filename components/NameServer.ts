@@ -5,7 +5,7 @@ import { PATHS } from "../render/files";
 import { renderHostFiles } from "../render";
 import type { LabPlan } from "../spec/plan";
 import { waitUntilReady } from "./readiness";
-import { hostContainerArgs, labLabels, replaceInPlace, toUpload } from "./container-defaults";
+import { exerciseEnvs, hostContainerArgs, labLabels, replaceInPlace, toUpload } from "./container-defaults";
 
 /** Arguments of the lab's BIND name server. */
 export interface NameServerArgs {
@@ -43,7 +43,11 @@ export class NameServer extends pulumi.ComponentResource {
     ];
     this.container = new docker.Container(
       `${name}-container`,
-      { ...hostContainerArgs(plan, host, args.network, args.image, labLabels(plan, "name-server")), uploads },
+      {
+        ...hostContainerArgs(plan, host, args.network, args.image, labLabels(plan, "name-server")),
+        uploads,
+        envs: exerciseEnvs(plan),
+      },
       { parent: this, ...replaceInPlace },
     );
     this.ready = waitUntilReady(name, this.container, this);

@@ -82,6 +82,14 @@ export function hostContainerArgs(
 }
 
 /**
+ * The environment that makes a name server's or mail host's image boot as an exercise host
+ * (images/common/exercise-boot.sh): stock configuration, daemons under mail-lab's systemctl.
+ */
+export function exerciseEnvs(plan: LabPlan): string[] {
+  return plan.exercise ? ["MAIL_LAB_EXERCISE=1"] : [];
+}
+
+/**
  * Fixed names and addresses cannot exist twice, so a replaced container must be removed before
  * its successor is created (pulumi-docker's "port is already allocated" trap).
  */

@@ -114,7 +114,12 @@ describe("Sendmail", () => {
       "greeting: connect: Connection refused\ngreeting: line 1: /dev/tcp/mail.naver.com/25: Connection refused\n",
     );
     assert.equal(refused.pass, false);
-    assert.match(refused.hint!.ko, /Addr=127\.0\.0\.1,/);
+    // The course's CentOS line and the lab's Debian one (Name=MTA-v4 ... Addr=127.0.0.1 last).
+    assert.match(refused.hint!.ko, /'Addr=127\.0\.0\.1' 을 지우고/);
+    assert.match(
+      refused.hint!.en,
+      /267 on the course's CentOS, 271 on the lab's Debian: 'Name=MTA-v4, Port=smtp, Addr=127\.0\.0\.1'/,
+    );
   });
 
   const CLASS_W = `WARNING: local host name (vm) is not qualified; see cf/README: WHO AM I?
@@ -131,7 +136,7 @@ localhost
     assert.equal(judgeLocalDomain("naver.com", "mail.naver.com", 0, CLASS_W).pass, true);
     const missing = judgeLocalDomain("daum.net", "mail.daum.net", 0, CLASS_W.replace("naver.com\n", ""));
     assert.equal(missing.pass, false);
-    assert.match(missing.hint!.ko, /'Cwlocalhost' 를 'Cwdaum\.net'/);
+    assert.match(missing.hint!.ko, /'Cwlocalhost' 행 \(CentOS 85행쯤, Debian 98행쯤\) 를 'Cwdaum\.net'/);
   });
 
   const DUMP = "connect:127.0.0.1\tRELAY\nnaver.com\tRELAY\ndaum.net\tRELAY\nconnect:10.0.2\tRELAY\n";

@@ -136,8 +136,8 @@ export function judgeGreeting(fqdn: string, code: number, output: string): Verdi
   const greeting = output.split("\n").find((line) => /^220[ -]/.test(line));
   if (code === 0 && greeting) return pass(greeting.trim());
   return fail(lastLines(output) || "no greeting", {
-    ko: `${fqdn}의 /etc/mail/sendmail.cf 267행쯤 'O DaemonPortOptions=Port=smtp, Addr=127.0.0.1, Name=MTA' 에서 'Addr=127.0.0.1,' 을 지우고 systemctl restart sendmail`,
-    en: `in ${fqdn}'s /etc/mail/sendmail.cf (around line 267) delete "Addr=127.0.0.1," from 'O DaemonPortOptions=Port=smtp, Addr=127.0.0.1, Name=MTA', then systemctl restart sendmail`,
+    ko: `${fqdn}의 /etc/mail/sendmail.cf 'O DaemonPortOptions=... Name=MTA...' 행 (코스의 CentOS는 267행쯤, 이 랩의 Debian은 271행쯤 'Name=MTA-v4, Port=smtp, Addr=127.0.0.1') 에서 'Addr=127.0.0.1' 을 지우고 systemctl restart sendmail`,
+    en: `in ${fqdn}'s /etc/mail/sendmail.cf delete "Addr=127.0.0.1" from the 'O DaemonPortOptions=... Name=MTA...' line (around line 267 on the course's CentOS, 271 on the lab's Debian: 'Name=MTA-v4, Port=smtp, Addr=127.0.0.1'), then systemctl restart sendmail`,
   });
 }
 
@@ -157,8 +157,8 @@ export function judgeLocalDomain(domain: string, fqdn: string, code: number, out
   const observed = code === 0 ? `class w: ${names.join(" ")}` : `sendmail -bt: ${lastLines(output)}`;
   if (code === 0 && names.includes(domain)) return pass(observed);
   return fail(observed, {
-    ko: `${fqdn}의 /etc/mail/sendmail.cf 85행쯤 'Cwlocalhost' 를 'Cw${domain}' 로 고치거나 /etc/mail/local-host-names 에 '${domain}' 을 추가하고 systemctl restart sendmail`,
-    en: `in ${fqdn}'s /etc/mail/sendmail.cf (around line 85) change 'Cwlocalhost' to 'Cw${domain}', or add '${domain}' to /etc/mail/local-host-names, then systemctl restart sendmail`,
+    ko: `${fqdn}의 /etc/mail/sendmail.cf 'Cwlocalhost' 행 (CentOS 85행쯤, Debian 98행쯤) 를 'Cw${domain}' 로 고치거나 /etc/mail/local-host-names 에 '${domain}' 을 추가하고 systemctl restart sendmail`,
+    en: `in ${fqdn}'s /etc/mail/sendmail.cf change the 'Cwlocalhost' line (around line 85 on CentOS, 98 on Debian) to 'Cw${domain}', or add '${domain}' to /etc/mail/local-host-names, then systemctl restart sendmail`,
   });
 }
 

@@ -63,9 +63,16 @@ set smtp_url = ${muttString(`smtp://${client.login}@${host}:587/`)}`
 set smtp_url = ${muttString(`smtp://${host}:25/`)}`
 }
 
-# TLS always: STARTTLS, and no fallback to plaintext if the server does not offer it.
+${
+  plan.exercise
+    ? `# Exercise lab: the course's Sendmail offers no STARTTLS, so sending uses it only when offered;
+# reading is over TLS always (imaps://).
 set ssl_starttls = yes
-set ssl_force_tls = yes
+set ssl_force_tls = no`
+    : `# TLS always: STARTTLS, and no fallback to plaintext if the server does not offer it.
+set ssl_starttls = yes
+set ssl_force_tls = yes`
+}
 # Debian's mutt is built with GnuTLS, which reads this setting (mutt manual, ssl_ca_certificates_file).
 set ssl_ca_certificates_file = ${muttString(SYSTEM_CA_BUNDLE)}
 `;
@@ -96,8 +103,13 @@ export function renderSwaksrc(plan: LabPlan, client: ClientPlan): string {
 # through ${client.mailHostFqdn}. Options given on the command line override these.
 server ${client.mailHostFqdn}
 from ${client.email}
-# STARTTLS, required: swaks stops if the server does not offer it.
-tls
+${
+  plan.exercise
+    ? `# Exercise lab: the course's Sendmail offers no STARTTLS; use it when offered (then verified).
+tls-optional-strict`
+    : `# STARTTLS, required: swaks stops if the server does not offer it.
+tls`
+}
 # Verify the mail host's certificate against the system CA bundle, which holds the lab's CA.
 tls-verify
 ${

@@ -34,6 +34,13 @@ export const PATHS = {
   tlsCert: "/etc/mail-lab/tls/cert.pem",
   tlsKey: "/etc/mail-lab/tls/key.pem",
   tlsCa: "/etc/mail-lab/tls/ca.pem",
+  /**
+   * Where Debian's stock 10-ssl.conf reads Dovecot's certificate and key (links to the snakeoil
+   * pair in the package): an exercise lab's mail host gets its lab certificate here instead, so that
+   * the stock configuration serves a certificate the PCs can verify.
+   */
+  dovecotStockCert: "/etc/dovecot/private/dovecot.pem",
+  dovecotStockKey: "/etc/dovecot/private/dovecot.key",
   /** Where Debian's update-ca-certificates picks up extra CAs. */
   caTrust: "/usr/local/share/ca-certificates/mail-lab-ca.crt",
   // every host

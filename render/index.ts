@@ -12,9 +12,14 @@ import { renderSendmailFiles } from "./sendmail";
 
 export type { RenderedFile } from "./files";
 
-/** The files of one host, in a stable order. */
+/**
+ * The files of one host, in a stable order. An exercise lab's name server and mail hosts get only
+ * their resolver: they keep their packages' stock configuration for the students to edit (the
+ * configured lab's files, `answerKeyOf(plan)`, are the answer key); its PCs get their presets.
+ */
 export function renderHostFiles(plan: LabPlan, host: PlannedHost): RenderedFile[] {
   const files = ((): RenderedFile[] => {
+    if (plan.exercise && host.role !== "client") return [];
     switch (host.role) {
       case "name-server":
         return renderNameServerFiles(plan);

@@ -2,11 +2,12 @@
  * `npm run render -- <stack-file> <out-dir>`: writes every file the lab would upload, as
  * `<out-dir>/<host>/<absolute path inside the container>` (e.g. out/ns/etc/bind/named.conf).
  * TLS keys and certificates are not rendered: they come from the stack's CA at `pulumi up`.
+ * For an exercise stack (mail-lab:exercise) it writes the configured lab's files: the answer key.
  */
 import { writeRenderedLab } from "../render/write";
 import { ConfigError } from "../spec/errors";
 import { readStackFile } from "../spec/load";
-import { resolvePlan } from "../spec/plan";
+import { answerKeyOf, resolvePlan } from "../spec/plan";
 
 function main(argv: string[]): number {
   const [stackFile, outDir] = argv;
@@ -25,9 +26,16 @@ function main(argv: string[]): number {
       return 1;
     }
     const plan = resolvePlan(file.config, { project: "mail-lab", stack: file.stack });
-    const written = writeRenderedLab(plan, outDir);
+    // An exercise lab's hosts start with their packages' stock files; the configured lab's files
+    // are what the students should arrive at: the instructor's answer key.
+    const written = writeRenderedLab(answerKeyOf(plan), outDir);
     for (const relative of written) console.log(relative);
     console.error(`${written.length} files written under ${outDir}`);
+    if (plan.exercise) {
+      console.error(
+        `${stackFile} is an exercise lab (mail-lab:exercise: true): these are the configured lab's files, the answer key; its hosts start with their packages' stock configuration`,
+      );
+    }
     return 0;
   } catch (error) {
     console.error(`${stackFile}: ${error instanceof ConfigError ? error.message : (error as Error).message}`);

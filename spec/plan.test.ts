@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { ConfigError } from "./errors";
 import { readStackFile } from "./load";
-import { allHosts, type LabPlan, resolvePlan } from "./plan";
+import { allHosts, answerKeyOf, type LabPlan, resolvePlan } from "./plan";
 
 const stacksDir = path.join(__dirname, "..", "stacks");
 
@@ -199,7 +199,17 @@ describe("defaults", () => {
     assert.equal(plan.baseImage, "debian:bookworm-slim");
     assert.deepEqual(plan.mailQueue, { runInterval: "1m", lifetime: "1h" });
     assert.equal(plan.verify, true);
+    assert.equal(plan.exercise, false);
     assert.deepEqual(plan.mailHosts[0]!.publishedPorts, [], "nothing is published unless asked");
+  });
+
+  it("makes an exercise lab that runs no self-check, with the configured lab as its answer key", () => {
+    const configured = resolvePlan(baseConfig(), { project: "mail-lab", stack: "test" });
+    const exercise = resolvePlan({ ...baseConfig(), exercise: true }, { project: "mail-lab", stack: "test" });
+    assert.equal(exercise.exercise, true);
+    assert.equal(exercise.verify, false, "its round trip fails until the students are done");
+    assert.deepEqual(answerKeyOf(exercise), { ...configured, verify: false });
+    assert.equal(answerKeyOf(configured), configured);
   });
 
   it("publishes SMTP on a LAN address once no RELAY rule covers the gateway, and IMAPS/POP3S there in any case", () => {
@@ -601,6 +611,13 @@ const badConfigs: { name: string; edit: (config: Record<string, any>) => void; e
       c.verify = "yes";
     },
     expect: [/mail-lab:verify: "yes" must be true or false/],
+  },
+  {
+    name: "exercise not a boolean",
+    edit: (c) => {
+      c.exercise = "on";
+    },
+    expect: [/mail-lab:exercise: "on" must be true or false/],
   },
   {
     name: "wrong type for users",

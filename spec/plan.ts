@@ -167,6 +167,11 @@ export interface LabPlan {
   readonly mailQueue: { readonly runInterval: string; readonly lifetime: string };
   /** Whether `pulumi up` runs the lab's round trip after every host is healthy. */
   readonly verify: boolean;
+  /**
+   * An exercise lab (`mail-lab:exercise`): the hosts boot with their packages' stock configuration
+   * and the students configure them; the rest of the plan is the answer key.
+   */
+  readonly exercise: boolean;
 }
 
 export interface PlanContext {
@@ -293,6 +298,7 @@ function partialConfig(raw: unknown): PartialLabConfig | undefined {
     baseImage: orDefault(shape.baseImage.safeParse(parts.baseImage), shape.baseImage),
     mailQueue: orDefault(shape.mailQueue.safeParse(parts.mailQueue), shape.mailQueue),
     verify: orDefault(shape.verify.safeParse(parts.verify), shape.verify),
+    exercise: orDefault(shape.exercise.safeParse(parts.exercise), shape.exercise),
   };
 }
 
@@ -723,8 +729,18 @@ function checkAndBuild(config: PartialLabConfig, context: PlanContext): LabPlan 
     zones,
     baseImage: config.baseImage,
     mailQueue: config.mailQueue,
-    verify: config.verify,
+    // An exercise lab's hosts start unconfigured: its round trip is for `npm run grade`, later.
+    verify: config.verify && !config.exercise,
+    exercise: config.exercise,
   };
+}
+
+/**
+ * The configured lab of an exercise plan (the same plan with `exercise` off): its rendered files
+ * are the exercise's answer key (`npm run render`). A configured plan is its own answer key.
+ */
+export function answerKeyOf(plan: LabPlan): LabPlan {
+  return plan.exercise ? { ...plan, exercise: false, verify: false } : plan;
 }
 
 /** Every host of the plan, name server first, in the order they are created. */

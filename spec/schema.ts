@@ -301,9 +301,17 @@ export const labConfigSchema = z.strictObject({
   /**
    * After every host is healthy, run the lab's round trip (DNS, relay both ways, POP3 and IMAP over
    * TLS) as part of `pulumi up`, which then fails with a readable report if the lab does not work.
-   * Default true.
+   * Default true. An exercise lab never runs it: its round trip works only once the students are
+   * done, and `npm run grade` checks it then.
    */
   verify: z.boolean({ error: "must be true or false" }).default(true),
+  /**
+   * An exercise lab: the same topology, with the hosts as the course starts them (the packages'
+   * stock configuration, no lab zones, no access rules, no accounts) for students to configure by
+   * hand, and `npm run grade` to check each step. The configured lab's files (`npm run render`)
+   * are the answer key. Default false.
+   */
+  exercise: z.boolean({ error: "must be true or false" }).default(false),
 });
 
 /** Stack config as written (before defaults). */

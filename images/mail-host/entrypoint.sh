@@ -11,6 +11,8 @@ users_file=/etc/mail-lab/users
 tls_dir=/etc/mail-lab/tls
 queue_interval=${QUEUE_INTERVAL:-1m}
 
+if [ "${MAIL_LAB_EXERCISE:-0}" = 1 ]; then exec /usr/local/lib/mail-lab/exercise-boot.sh sendmail dovecot; fi
+
 fail() {
   printf 'mail-host: %s\n' "$1" >&2
   if [ $# -gt 1 ]; then printf '%s\n' "$2" >&2; fi

@@ -6,6 +6,8 @@ set -eu
 
 conf=/etc/bind/named.conf
 
+if [ "${MAIL_LAB_EXERCISE:-0}" = 1 ]; then exec /usr/local/lib/mail-lab/exercise-boot.sh named; fi
+
 /usr/local/lib/mail-lab/lab-init.sh
 
 # `directory "/var/cache/bind"` may be an empty volume; named (as bind) writes there.
