@@ -9,6 +9,7 @@ import {
   judgeHostname,
   judgeLocalDomain,
   judgeNamedConf,
+  judgeNamedConfLink,
   judgeRoundTrip,
   judgeZoneFile,
   parseClassW,
@@ -50,6 +51,13 @@ describe("named.conf", () => {
     const verdict = judgeNamedConf(0, CHECKCONF_P, ["naver.com", "daum.net", "kakao.com"]);
     assert.equal(verdict.pass, false);
     assert.match(verdict.hint!.ko, /zone "kakao\.com" IN \{ type master; file "kakao\.com\.db";/);
+  });
+
+  it("fails a /etc/named.conf that is no longer the link to the file named reads", () => {
+    assert.equal(judgeNamedConfLink(true), undefined);
+    const copy = judgeNamedConfLink(false)!;
+    assert.equal(copy.pass, false);
+    assert.match(copy.hint!.en, /ln -sf bind\/named\.conf \/etc\/named\.conf/);
   });
 
   it("reports named-checkconf's own message for a file that does not parse", () => {

@@ -101,6 +101,19 @@ export function judgeNamedConf(
   };
 }
 
+/**
+ * The course's /etc/named.conf is a link to /etc/bind/named.conf, the file named reads. `sed -i`
+ * (and some editors) replace a link with a copy: the student's edits then go where named never
+ * looks. `linked` is whether both names are still one file.
+ */
+export function judgeNamedConfLink(linked: boolean): Verdict | undefined {
+  if (linked) return undefined;
+  return fail("/etc/named.conf is a copy, not /etc/bind/named.conf, which named reads", {
+    ko: "/etc/named.conf 가 링크가 아닌 복사본이 되었다 (sed -i 등): 고친 내용을 /etc/bind/named.conf 에 옮기고 ln -sf bind/named.conf /etc/named.conf (sed 는 --follow-symlinks 와 함께)",
+    en: "/etc/named.conf became a copy instead of the link (sed -i does that): move your changes into /etc/bind/named.conf and run ln -sf bind/named.conf /etc/named.conf (use sed with --follow-symlinks)",
+  });
+}
+
 /** `named-checkzone <zone> <file>`: its "OK" line, or its complaint. */
 export function judgeZoneFile(zone: string, file: string, code: number, output: string): Verdict {
   if (code === 0 && /^OK$/m.test(output)) return pass(`named-checkzone ${zone} ${file}: ${lastLines(output)}`);

@@ -20,6 +20,7 @@ import {
   judgeHostname,
   judgeLocalDomain,
   judgeNamedConf,
+  judgeNamedConfLink,
   judgeRoundTrip,
   judgeZoneFile,
   pass,
@@ -75,7 +76,18 @@ export async function gradeLab(
   const ns = plan.nameServer;
   const printed = await run(ns.containerName, ["named-checkconf", "-p"]);
   const conf = judgeNamedConf(printed.code, both(printed), domains);
-  add(1, 3, { ko: "named.conf 의 zone", en: "zones in named.conf" }, ns.fqdn, conf);
+  const link = await run(ns.containerName, [
+    "sh",
+    "-c",
+    "test ! -e /etc/named.conf || test /etc/named.conf -ef /etc/bind/named.conf",
+  ]);
+  add(
+    1,
+    3,
+    { ko: "named.conf 의 zone", en: "zones in named.conf" },
+    ns.fqdn,
+    judgeNamedConfLink(link.code === 0) ?? conf,
+  );
   for (const domain of domains) {
     const zone = conf.zones.find((candidate) => candidate.name === domain);
     const title = { ko: `존 파일 ${domain}`, en: `zone file of ${domain}` };

@@ -11,12 +11,12 @@
  * The edits are what a student does in `docker exec -it <host> bash`: sed on the hosts' files.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { deploy, destroy, execIn, root } from "./lab";
+import { failed, grade as gradeStack, sh } from "./grading";
+import { deploy, destroy, root } from "./lab";
 
 const STACK = "graded";
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mail-lab-graded-"));
@@ -30,40 +30,9 @@ fs.writeFileSync(
   `${dev.replace("password: lee", "password: not-lees")}\n  mail-lab:verify: false\n`,
 );
 
+const grade = (file = stackFile, ...args: string[]) => gradeStack(file, ...args);
 const NS = `mail-lab-${STACK}-ns`;
 const NAVER = `mail-lab-${STACK}-mail-naver-com`;
-
-interface Grade {
-  code: number | null;
-  stdout: string;
-  /** "<result> <what> <host>" of every row, e.g. "fail 존 파일 daum.net ns.naver.com". */
-  rows: string[];
-}
-
-function grade(file = stackFile, ...args: string[]): Grade {
-  const result = spawnSync(
-    process.execPath,
-    ["--import", "tsx", path.join(root, "scripts", "grade.ts"), file, ...args],
-    {
-      cwd: root,
-      encoding: "utf8",
-      timeout: 5 * 60_000,
-    },
-  );
-  const rows = result.stdout
-    .split("\n")
-    .map((line) => line.split(" | ").map((cell) => cell.trim()))
-    .filter((cells) => cells.length === 6 && /^(실습|Lab) \d$/.test(cells[0]!))
-    .map((cells) => `${cells[4]} ${cells[2]} ${cells[3]}`);
-  return { code: result.status, stdout: `${result.stdout}${result.stderr}`, rows };
-}
-
-const failed = (result: Grade) => result.rows.filter((row) => /^(실패|FAIL) /.test(row));
-
-async function sh(container: string, script: string): Promise<void> {
-  const result = await execIn(container, ["sh", "-c", script]);
-  assert.equal(result.code, 0, `${container}: ${script}: ${result.stderr}`);
-}
 
 describe("npm run grade on a configured lab", { timeout: 20 * 60_000 }, () => {
   before(() => {
