@@ -122,6 +122,10 @@ describe("Sendmail", () => {
       "greeting: connect: Connection refused\ngreeting: line 1: /dev/tcp/mail.naver.com/25: Connection refused\n",
     );
     assert.equal(refused.pass, false);
+    const limited = judgeGreeting("mail.naver.com", 0, "421 4.3.2 Connection rate limit exceeded.\n");
+    assert.equal(limited.pass, false);
+    assert.equal(limited.observed, "421 4.3.2 Connection rate limit exceeded.");
+    assert.match(limited.hint!.en, /ClientRate:<the PC's address> 0/);
     // The course's CentOS line and the lab's Debian one (Name=MTA-v4 ... Addr=127.0.0.1 last).
     assert.match(refused.hint!.ko, /'Addr=127\.0\.0\.1' 을 지우고/);
     assert.match(
@@ -144,6 +148,18 @@ localhost
     assert.equal(judgeLocalDomain("naver.com", "mail.naver.com", 0, CLASS_W).pass, true);
     const missing = judgeLocalDomain("daum.net", "mail.daum.net", 0, CLASS_W.replace("naver.com\n", ""));
     assert.equal(missing.pass, false);
+    const rejected = judgeLocalDomain(
+      "naver.com",
+      "mail.naver.com",
+      70,
+      `/etc/mail/sendmail.cf: line 2047: unknown configuration line "Zbogus"\n${CLASS_W}`,
+    );
+    assert.equal(rejected.pass, false);
+    assert.equal(
+      rejected.observed,
+      'sendmail -bt: /etc/mail/sendmail.cf: line 2047: unknown configuration line "Zbogus"',
+    );
+    assert.match(rejected.hint!.en, /cannot read that line of \/etc\/mail\/sendmail\.cf/);
     assert.match(missing.hint!.ko, /'Cwlocalhost' 행 \(CentOS 85행쯤, Debian 98행쯤\) 를 'Cwdaum\.net'/);
   });
 

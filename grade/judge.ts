@@ -148,6 +148,15 @@ export function judgeAddress(host: string, name: string, expected: string, code:
 export function judgeGreeting(fqdn: string, code: number, output: string): Verdict {
   const greeting = output.split("\n").find((line) => /^220[ -]/.test(line));
   if (code === 0 && greeting) return pass(greeting.trim());
+  // Sendmail's ratecontrol/conncontrol (ClientRate:, ClientConn: in the access map) refused the
+  // connection: it listens, but not for this client now.
+  const limited = output.split("\n").find((line) => /^421 .*(rate limit|too many)/i.test(line));
+  if (limited) {
+    return fail(limited.trim(), {
+      ko: `${fqdn}의 /etc/mail/access 의 ClientRate:/ClientConn: 제한에 걸렸다: 잠시 기다리거나 'ClientRate:<PC의 주소> 0' 을 추가하고 makemap hash /etc/mail/access < /etc/mail/access`,
+      en: `the ClientRate:/ClientConn: limits of ${fqdn}'s /etc/mail/access refused this client: wait, or add 'ClientRate:<the PC's address> 0' and run makemap hash /etc/mail/access < /etc/mail/access`,
+    });
+  }
   return fail(lastLines(output) || "no greeting", {
     ko: `${fqdn}의 /etc/mail/sendmail.cf 'O DaemonPortOptions=... Name=MTA...' 행 (코스의 CentOS는 267행쯤, 이 랩의 Debian은 271행쯤 'Name=MTA-v4, Port=smtp, Addr=127.0.0.1') 에서 'Addr=127.0.0.1' 을 지우고 systemctl restart sendmail`,
     en: `in ${fqdn}'s /etc/mail/sendmail.cf delete "Addr=127.0.0.1" from the 'O DaemonPortOptions=... Name=MTA...' line (around line 267 on the course's CentOS, 271 on the lab's Debian: 'Name=MTA-v4, Port=smtp, Addr=127.0.0.1'), then systemctl restart sendmail`,
@@ -166,6 +175,17 @@ export function parseClassW(output: string): string[] {
 }
 
 export function judgeLocalDomain(domain: string, fqdn: string, code: number, output: string): Verdict {
+  // A sendmail.cf line Sendmail cannot read: it names the line, and -bt exits 70 after class w.
+  const complaint = output
+    .split("\n")
+    .map((line) => line.trim())
+    .find((line) => /sendmail\.cf: line \d+: /.test(line));
+  if (code !== 0 && complaint) {
+    return fail(`sendmail -bt: ${complaint}`, {
+      ko: `${fqdn}의 Sendmail 이 /etc/mail/sendmail.cf 의 그 행을 읽지 못한다: 그 행을 고치고 (sendmail.mc 에서 만들었다면 m4 sendmail.mc > sendmail.cf) systemctl restart sendmail`,
+      en: `Sendmail on ${fqdn} cannot read that line of /etc/mail/sendmail.cf: fix it (or rebuild it with m4 sendmail.mc > sendmail.cf), then systemctl restart sendmail`,
+    });
+  }
   const names = parseClassW(output);
   const observed = code === 0 ? `class w: ${names.join(" ")}` : `sendmail -bt: ${lastLines(output)}`;
   if (code === 0 && names.includes(domain)) return pass(observed);

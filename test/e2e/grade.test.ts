@@ -14,9 +14,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { failed, grade as gradeStack, sh } from "./grading";
-import { deploy, destroy, root } from "./lab";
+import { labPerSuite, root } from "./lab";
 
 const STACK = "graded";
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mail-lab-graded-"));
@@ -35,18 +35,7 @@ const NS = `mail-lab-${STACK}-ns`;
 const NAVER = `mail-lab-${STACK}-mail-naver-com`;
 
 describe("npm run grade on a configured lab", { timeout: 20 * 60_000 }, () => {
-  before(() => {
-    destroy(stackFile);
-    deploy(stackFile);
-  });
-
-  after(() => {
-    try {
-      destroy(stackFile);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  labPerSuite(stackFile, dir);
 
   it("passes every step of 실습 1 and 실습 2, in Korean and in English", () => {
     const korean = grade();

@@ -4,7 +4,9 @@
  * nothing of the stack is left afterwards.
  */
 import { execFile, execFileSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
+import { after, before } from "node:test";
 import type { MailLabOutputs } from "../../components/MailLab";
 import { run } from "../harness/docker-cli";
 import type { ResourceChange } from "../harness/docker-mocks";
@@ -27,6 +29,24 @@ export function deploy(stackFile: string): LabOutputs {
     },
   );
   return JSON.parse(stdout) as LabOutputs;
+}
+
+/**
+ * The hooks of a suite that owns one lab: deploy it fresh before the suite, and after it (also
+ * when it fails) remove the lab and `scratchDir`, the folder of its stack file.
+ */
+export function labPerSuite(stackFile: string, scratchDir: string): void {
+  before(() => {
+    destroy(stackFile);
+    deploy(stackFile);
+  });
+  after(() => {
+    try {
+      destroy(stackFile);
+    } finally {
+      fs.rmSync(scratchDir, { recursive: true, force: true });
+    }
+  });
 }
 
 /** `npm run e2e:down`: removes everything labelled with the stack. */
