@@ -8,9 +8,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { MailLab } from "./components/MailLab";
 import { ensureLabSubnetIsFree } from "./components/subnet-check";
 import { renderMermaidDiagram } from "./render/diagram";
-import { ConfigError } from "./spec/errors";
-import { configFromEngine } from "./spec/load";
-import { resolvePlan } from "./spec/plan";
+import { ConfigError } from "./config/errors";
+import { configFromEngine } from "./config/load";
+import { resolvePlan } from "./plan/plan";
 
 function planFromStackConfig() {
   try {

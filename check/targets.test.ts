@@ -2,8 +2,8 @@ import { spawnSync } from "node:child_process";
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { readStackFile } from "../spec/load";
-import { resolvePlan } from "../spec/plan";
+import { readStackFile } from "../config/load";
+import { resolvePlan } from "../plan/plan";
 import { parseTargets, relayRoutes, targetsFromPlan } from "./targets";
 
 const root = path.join(__dirname, "..");

@@ -7,7 +7,7 @@
  * No Pulumi import: the checks run as a plain Node program.
  */
 import { z } from "zod";
-import type { LabPlan } from "../spec/plan";
+import type { LabPlan } from "../plan/plan";
 
 const host = z.strictObject({
   /** Docker container name, for `docker exec`. */
@@ -49,7 +49,7 @@ export const checkTargetsSchema = z.strictObject({
       login: z.string().min(1),
       domain: z.string().min(1),
       mailHostFqdn: z.string().min(1),
-      /** How the PC sends: 25 where the access rules relay for it, else 587 with SMTP AUTH (spec/plan.ts). */
+      /** How the PC sends: 25 where the access rules relay for it, else 587 with SMTP AUTH (plan/plan.ts). */
       submission: z.discriminatedUnion("port", [
         z.strictObject({ port: z.literal(25), authenticate: z.literal(false) }),
         z.strictObject({ port: z.literal(587), authenticate: z.literal(true) }),

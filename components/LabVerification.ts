@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { targetsFromPlan } from "../check/targets";
 import { renderLab } from "../render";
 import { dockerHostEnvironment } from "./docker-host";
-import type { LabPlan } from "../spec/plan";
+import type { LabPlan } from "../plan/plan";
 
 /** Environment variable that carries the checks' targets (with passwords) to scripts/check.ts. */
 export const PLAN_VARIABLE = "MAIL_LAB_CHECK_PLAN";

@@ -3,7 +3,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { PATHS } from "../render/files";
 import { renderHostFiles } from "../render";
-import type { ClientPlan, LabPlan } from "../spec/plan";
+import type { ClientPlan, LabPlan } from "../plan/plan";
 import { waitUntilReady } from "./readiness";
 import { hostContainerArgs, labLabels, replaceInPlace, toUpload } from "./container-defaults";
 

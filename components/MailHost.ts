@@ -3,7 +3,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { PATHS } from "../render/files";
 import { renderHostFiles } from "../render";
-import type { LabPlan, MailHostPlan } from "../spec/plan";
+import type { LabPlan, MailHostPlan } from "../plan/plan";
 import type { CertificateAuthority } from "./CertificateAuthority";
 import { waitUntilReady } from "./readiness";
 import { exerciseEnvs, hostContainerArgs, labLabels, replaceInPlace, toUpload } from "./container-defaults";

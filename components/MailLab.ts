@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { LabPlan } from "../spec/plan";
+import type { LabPlan } from "../plan/plan";
 import { CertificateAuthority } from "./CertificateAuthority";
 import { asLabelList, imageLabels, type LabRole, labLabels } from "./container-defaults";
 import { LabVerification } from "./LabVerification";
@@ -13,7 +13,7 @@ import { NameServer } from "./NameServer";
 
 /** Arguments of a whole lab. */
 export interface MailLabArgs {
-  /** The resolved, validated plan (spec/plan.ts `resolvePlan`). */
+  /** The resolved, validated plan (plan/plan.ts `resolvePlan`). */
   plan: LabPlan;
   /** Build context holding `<role>/Dockerfile` and `common/`. Default: this repository's images/. */
   imagesDir?: string;

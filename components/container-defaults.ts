@@ -4,7 +4,7 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { LabPlan, PlannedHost } from "../spec/plan";
+import type { LabPlan, PlannedHost } from "../plan/plan";
 import type { RenderedFile } from "../render/files";
 
 export type LabRole = "name-server" | "mail-host" | "client";

@@ -11,8 +11,8 @@
  */
 import { execFileSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT } from "../spec/errors";
-import { formatIpv4, parseIpv4 } from "../spec/ipv4";
+import { PROJECT } from "../config/errors";
+import { formatIpv4, parseIpv4 } from "../config/ipv4";
 import { providerDockerHost } from "./docker-host";
 
 /** One Docker network and its IPv4 subnets (IPv6 subnets left out: the lab is IPv4 only). */

@@ -8,8 +8,8 @@
 import { type CheckResult } from "../check/judge";
 import { dockerExec, type Exec, type ExecResult, runChecks } from "../check/run";
 import { targetsFromPlan } from "../check/targets";
-import { accessKeyOf } from "../spec/schema";
-import type { LabPlan } from "../spec/plan";
+import { accessKeyOf } from "../config/schema";
+import type { LabPlan } from "../plan/plan";
 import {
   fail,
   judgeAccess,

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { readStackFile } from "../spec/load";
-import { resolvePlan } from "../spec/plan";
+import { readStackFile } from "../config/load";
+import { resolvePlan } from "../plan/plan";
 import { FIRST_USER_UID, renderUsersFile, saltFor, sha512Crypt } from "./accounts";
 import { PATHS } from "./files";
 

@@ -4,7 +4,7 @@
  * Pure: the same plan gives byte-identical output, so a second `pulumi up` changes nothing.
  */
 import { createHash } from "node:crypto";
-import type { LabPlan, MailHostPlan } from "../spec/plan";
+import type { LabPlan, MailHostPlan } from "../plan/plan";
 import { generatedHeader, PATHS, type RenderedFile } from "./files";
 
 /** uid of a mail host's first user; the n-th user (from 0) gets FIRST_USER_UID + n. */

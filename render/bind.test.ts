@@ -10,8 +10,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
-import { readStackFile } from "../spec/load";
-import { allHosts, type LabPlan, resolvePlan, type ZonePlan } from "../spec/plan";
+import { readStackFile } from "../config/load";
+import { allHosts, type LabPlan, resolvePlan, type ZonePlan } from "../plan/plan";
 import { renderNamedConf, renderNameServerFiles, renderZone, zoneSerial } from "./bind";
 import { PATHS, zoneFilePath } from "./files";
 
@@ -144,7 +144,7 @@ function parseCanonical(text: string): CanonicalRecord[] {
 
 const sorted = (values: Iterable<string>) => [...values].sort();
 
-/** `a.b.c.d` -> `d.c.b.a.in-addr.arpa.`, written out here rather than taken from spec/ipv4. */
+/** `a.b.c.d` -> `d.c.b.a.in-addr.arpa.`, written out here rather than taken from config/ipv4. */
 const reverseName = (address: string) => `${address.split(".").reverse().join(".")}.in-addr.arpa.`;
 
 /** BIND time text (3H, 1D, 2w, 15m, 300) in seconds, to compare with the canonical dump. */

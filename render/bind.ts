@@ -6,7 +6,7 @@
  * the zone's content, so the same plan always renders byte-identical files.
  */
 import { createHash } from "node:crypto";
-import type { DnsRecord, LabPlan, ZonePlan } from "../spec/plan";
+import type { DnsRecord, LabPlan, ZonePlan } from "../plan/plan";
 import { generatedHeader, PATHS, type RenderedFile, zoneFilePath } from "./files";
 
 /** Config keys whose values end up in named.conf (zone names come from domains and the subnet). */

@@ -4,7 +4,7 @@
  * for the IMAP password, and sending needs none where the mail host relays for the PC (else mutt
  * and swaks authenticate on the submission port and ask for it too).
  */
-import type { ClientPlan, LabPlan } from "../spec/plan";
+import type { ClientPlan, LabPlan } from "../plan/plan";
 import { generatedHeader, PATHS, type RenderedFile } from "./files";
 
 /** The client image trusts the lab CA through update-ca-certificates, which writes this bundle. */

@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { readStackFile } from "../spec/load";
-import { allHosts, type LabPlan, resolvePlan } from "../spec/plan";
+import { readStackFile } from "../config/load";
+import { allHosts, type LabPlan, resolvePlan } from "../plan/plan";
 import { relayRulesFor, renderMermaidDiagram } from "./diagram";
 
 const root = path.join(__dirname, "..");

@@ -3,8 +3,8 @@
  * domain's mail host and PCs, and who may relay through which mail host. Pure and deterministic:
  * `npm run diagram` prints it, the stack exports it as the output `diagram`, the READMEs show it.
  */
-import { type AccessRule, accessKeyOf } from "../spec/schema";
-import { accessRulesRelayFor, type ClientPlan, type LabPlan, type MailHostPlan, type PlannedHost } from "../spec/plan";
+import { type AccessRule, accessKeyOf } from "../config/schema";
+import { accessRulesRelayFor, type ClientPlan, type LabPlan, type MailHostPlan, type PlannedHost } from "../plan/plan";
 
 /**
  * Text inside a quoted Mermaid label. Mermaid reads `#name;` as an entity and ends the label at a

@@ -4,8 +4,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { readStackFile } from "../spec/load";
-import { resolvePlan } from "../spec/plan";
+import { readStackFile } from "../config/load";
+import { resolvePlan } from "../plan/plan";
 import { renderDovecotConf, renderDovecotFiles } from "./dovecot";
 import { PATHS } from "./files";
 

@@ -3,7 +3,7 @@
  * Sendmail's local mailer writes. One complete dovecot.conf for Dovecot 2.3 (Debian bookworm);
  * Debian's conf.d is not included, so the file says everything the lab relies on.
  */
-import type { LabPlan, MailHostPlan } from "../spec/plan";
+import type { LabPlan, MailHostPlan } from "../plan/plan";
 import { FIRST_USER_UID, renderUsersFile } from "./accounts";
 import { generatedHeader, PATHS, type RenderedFile } from "./files";
 

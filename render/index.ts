@@ -2,7 +2,7 @@
  * Every file each lab host gets, from the plan. Components upload these; `npm run render` writes
  * them to disk; the golden test pins them. TLS material is not here: it comes from the stack's CA.
  */
-import type { LabPlan, PlannedHost } from "../spec/plan";
+import type { LabPlan, PlannedHost } from "../plan/plan";
 import { renderNameServerFiles } from "./bind";
 import { renderClientFiles } from "./client";
 import { renderDovecotFiles } from "./dovecot";

@@ -2,7 +2,7 @@
  * Resolver settings of every lab host: the lab's name server and the host's own domain, as the
  * course sets `nameserver` in /etc/resolv.conf on every machine.
  */
-import type { LabPlan, PlannedHost } from "../spec/plan";
+import type { LabPlan, PlannedHost } from "../plan/plan";
 import { generatedHeader, PATHS, type RenderedFile } from "./files";
 
 export function renderResolvConf(plan: LabPlan, host: PlannedHost): string {

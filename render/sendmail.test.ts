@@ -10,9 +10,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
-import { readStackFile } from "../spec/load";
-import { type LabPlan, type MailHostPlan, resolvePlan } from "../spec/plan";
-import { accessKeyOf } from "../spec/schema";
+import { readStackFile } from "../config/load";
+import { type LabPlan, type MailHostPlan, resolvePlan } from "../plan/plan";
+import { accessKeyOf } from "../config/schema";
 import { PATHS } from "./files";
 import {
   formatSendmailTime,

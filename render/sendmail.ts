@@ -5,8 +5,8 @@
  *
  * Section names in comments refer to Sendmail's cf/README (Debian: sendmail-doc's cf.README.gz).
  */
-import type { LabPlan, MailHostPlan } from "../spec/plan";
-import { type AccessRule, accessKeyOf } from "../spec/schema";
+import type { LabPlan, MailHostPlan } from "../plan/plan";
+import { type AccessRule, accessKeyOf } from "../config/schema";
 import { generatedHeader, PATHS, type RenderedFile } from "./files";
 
 /** Where the cf macros live (Debian package sendmail-cf). */

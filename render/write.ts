@@ -4,7 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { LabPlan } from "../spec/plan";
+import type { LabPlan } from "../plan/plan";
 import { renderLab } from "./index";
 
 /** Writes every host's files under `outDir`; returns the paths written, relative to it. */

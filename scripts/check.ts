@@ -10,8 +10,8 @@
  * checks need comes as JSON in an environment variable, so that passwords kept as Pulumi secrets
  * never reach a command line. `--timeout` bounds the wait for each message to arrive (default 120).
  */
-import { dockerHostOf, readStackFile } from "../spec/load";
-import { resolvePlan } from "../spec/plan";
+import { dockerHostOf, readStackFile } from "../config/load";
+import { resolvePlan } from "../plan/plan";
 import { runChecks } from "../check/run";
 import { renderTable } from "../check/table";
 import { type CheckTargets, parseTargets, targetsFromPlan } from "../check/targets";

@@ -1,16 +1,16 @@
 /**
  * `npm run classroom -- --from <stack-file> --count N [--out <dir>] [--first-subnet <cidr>]
  *  [--seed <text>] [--no-publish] [--force]`: writes N stack files, one lab each, derived from one
- * stack (spec/classroom.ts): `<out>/Pulumi.<stack>-01.yaml` ..., each on a subnet of its own with
+ * stack (plan/classroom.ts): `<out>/Pulumi.<stack>-01.yaml` ..., each on a subnet of its own with
  * its own host ports and passwords, and `<out>/classroom-<stack>.tsv`, the instructor's list of every
  * lab's users and passwords. `--out` defaults to the source's folder. Existing files are kept unless
  * `--force` (a new run gives new passwords). Exits 1 on a problem, 2 on bad usage.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ClassroomError, classroomLabs, renderClassroomList, renderLabStackFile } from "../spec/classroom";
-import { ConfigError } from "../spec/errors";
-import { readStackFile } from "../spec/load";
+import { ClassroomError, classroomLabs, renderClassroomList, renderLabStackFile } from "../plan/classroom";
+import { ConfigError } from "../config/errors";
+import { readStackFile } from "../config/load";
 
 const USAGE =
   "usage: npm run classroom -- --from <stack-file> --count N [--out <dir>] [--first-subnet <cidr>] " +

@@ -10,8 +10,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { renderMermaidDiagram } from "../render/diagram";
-import { readStackFile } from "../spec/load";
-import { allHosts, resolvePlan } from "../spec/plan";
+import { readStackFile } from "../config/load";
+import { allHosts, resolvePlan } from "../plan/plan";
 import { DiagramRenderError, renderDiagramImage } from "./diagram-render";
 
 const root = path.join(__dirname, "..");

@@ -6,9 +6,9 @@
  */
 import * as fs from "node:fs";
 import { renderMermaidDiagram } from "../render/diagram";
-import { ConfigError } from "../spec/errors";
-import { readStackFile, withEncryptedStandIns } from "../spec/load";
-import { resolvePlan } from "../spec/plan";
+import { ConfigError } from "../config/errors";
+import { readStackFile, withEncryptedStandIns } from "../config/load";
+import { resolvePlan } from "../plan/plan";
 import { DiagramRenderError, renderDiagramImage } from "./diagram-render";
 import { takeFlag, UsageError } from "./arguments";
 

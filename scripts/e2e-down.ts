@@ -7,9 +7,9 @@
  *
  * Prints what it removed to stderr; exit code 1 if something could not be removed.
  */
-import { dockerHostOf, readStackFile } from "../spec/load";
-import { useDockerHost } from "../test/harness/docker-cli";
-import { destroyStack } from "../test/harness/stack";
+import { dockerHostOf, readStackFile } from "../config/load";
+import { useDockerHost } from "../harness/docker-cli";
+import { destroyStack } from "../harness/stack";
 
 async function main(argv: readonly string[]): Promise<number> {
   const [stackFile, ...rest] = argv;

@@ -7,7 +7,7 @@
  * stdout carries only the stack outputs as JSON; progress goes to stderr. On failure everything
  * created is removed again and the exit code is 1. `scripts/e2e-down.ts` removes the lab.
  */
-import { deployStack } from "../test/harness/stack";
+import { deployStack } from "../harness/stack";
 
 async function main(argv: readonly string[]): Promise<number> {
   const args = [...argv];

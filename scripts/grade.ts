@@ -6,8 +6,8 @@
  * each failure, and `N passed, M failed`. Exit 1 if any step fails, 0 if all pass, 2 when it
  * cannot start (usage, config).
  */
-import { dockerHostOf, readStackFile } from "../spec/load";
-import { resolvePlan } from "../spec/plan";
+import { dockerHostOf, readStackFile } from "../config/load";
+import { resolvePlan } from "../plan/plan";
 import { type Language, renderGrade } from "../grade/report";
 import { gradeLab } from "../grade/steps";
 import { takeFlag, UsageError } from "./arguments";

@@ -7,7 +7,7 @@
  * created from, and prints for each image what it did and why. Exits 1 if an image could not be removed.
  */
 import { describeImage, planImagePrune, readContainers, readLabImages, removeImage } from "../components/image-prune";
-import { PROJECT } from "../spec/errors";
+import { PROJECT } from "../config/errors";
 
 function main(argv: readonly string[]): number {
   const dryRun = argv.includes("--dry-run");

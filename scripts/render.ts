@@ -5,9 +5,9 @@
  * For an exercise stack (mail-lab:exercise) it writes the configured lab's files: the answer key.
  */
 import { writeRenderedLab } from "../render/write";
-import { ConfigError } from "../spec/errors";
-import { readStackFile } from "../spec/load";
-import { answerKeyOf, resolvePlan } from "../spec/plan";
+import { ConfigError } from "../config/errors";
+import { readStackFile } from "../config/load";
+import { answerKeyOf, resolvePlan } from "../plan/plan";
 
 function main(argv: string[]): number {
   const [stackFile, outDir] = argv;

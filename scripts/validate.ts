@@ -2,9 +2,9 @@
  * `npm run validate -- <stack-file>`: validates a stack's config the way `pulumi up` does, then
  * prints a short plan (hosts, addresses, MX) or every problem. Exits 1 on any problem.
  */
-import { ConfigError } from "../spec/errors";
-import { readStackFile, withEncryptedStandIns } from "../spec/load";
-import { allHosts, resolvePlan } from "../spec/plan";
+import { ConfigError } from "../config/errors";
+import { readStackFile, withEncryptedStandIns } from "../config/load";
+import { allHosts, resolvePlan } from "../plan/plan";
 
 function main(argv: string[]): number {
   const [stackFile] = argv;

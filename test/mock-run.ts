@@ -5,8 +5,8 @@
  */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { engineConfigOf, readStackFile } from "../spec/load";
-import { containsSecret, unwrapSecrets } from "./harness/inputs";
+import { engineConfigOf, readStackFile } from "../config/load";
+import { containsSecret, unwrapSecrets } from "../harness/inputs";
 
 /** The resource types the lab declares; anything else is a bug the test must see. */
 export const EXPECTED_TYPES = new Set([

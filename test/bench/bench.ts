@@ -13,7 +13,7 @@
  * lab uploaded (copied out of the lab's containers), `docker create` + `docker cp` + `docker start`
  * all at once, timed until every image's healthcheck passes (polled every 0.25 s, as the
  * lab's deploy does). The lab is a
- * deploy with the harness (test/harness/deploy-cli.ts, a fresh process as `pulumi up` is) until
+ * deploy with the harness (harness/deploy-cli.ts, a fresh process as `pulumi up` is) until
  * its self-check has passed: mail both ways, POP3 and IMAP.
  *
  * Measured: cold deploy (every lab image no container uses removed first, so that the build
@@ -33,14 +33,14 @@ import { randomUUID } from "node:crypto";
 import { execFile } from "node:child_process";
 import { planImagePrune, readContainers, readLabImages, removeImage } from "../../components/image-prune";
 import { imageTag, ROLES } from "../../components/MailLab";
-import { PROJECT } from "../../spec/errors";
+import { PROJECT } from "../../config/errors";
 import { PATHS } from "../../render/files";
 import { renderLab } from "../../render";
-import { resolvePlan } from "../../spec/plan";
-import { readStackFile } from "../../spec/load";
+import { resolvePlan } from "../../plan/plan";
+import { readStackFile } from "../../config/load";
 import { takeFlag, UsageError } from "../../scripts/arguments";
-import { run } from "../harness/docker-cli";
-import { destroyStack, stackLabels } from "../harness/stack";
+import { run } from "../../harness/docker-cli";
+import { destroyStack, stackLabels } from "../../harness/stack";
 import { deployInProcess, destroy, type LabOutputs, sleep, waitHealthy } from "../e2e/lab";
 import { smtpSourceCommand, smtpSourceCompleted } from "../load-generator";
 import { deliveries, percentile } from "./figures";

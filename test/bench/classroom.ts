@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- --labs N`: a classroom of N labs on one Docker host. The bench stack is
- * turned into N stack files by the classroom generator (`npm run classroom`'s spec/classroom.ts:
+ * turned into N stack files by the classroom generator (`npm run classroom`'s plan/classroom.ts:
  * subnets 10.0.100.0/24, 10.0.101.0/24 ..., passwords of their own), and the labs are deployed one
  * after another with the harness, each until its self-check has passed, and left running side by
  * side. Then, all N up: memory and CPU of their containers at rest, the host's memory, and every
@@ -10,10 +10,10 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { classroomLabs, renderLabStackFile } from "../../spec/classroom";
-import { readStackFile } from "../../spec/load";
-import { run } from "../harness/docker-cli";
-import { destroyStack } from "../harness/stack";
+import { classroomLabs, renderLabStackFile } from "../../plan/classroom";
+import { readStackFile } from "../../config/load";
+import { run } from "../../harness/docker-cli";
+import { destroyStack } from "../../harness/stack";
 import { deployInProcess, destroy, type LabOutputs, sleep } from "../e2e/lab";
 import { percentile } from "./figures";
 import { atRest, containersOf, log, seconds, timed } from "./tools";

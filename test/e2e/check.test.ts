@@ -5,7 +5,7 @@
  * host does; `npm run check` passes on the running lab and fails, naming the checks, once a mail
  * host is stopped; a deploy whose relay rules refuse relay fails with the report and is removed.
  *
- * Deploys go through the harness in their own processes (test/harness/deploy-cli.ts, which keeps
+ * Deploys go through the harness in their own processes (harness/deploy-cli.ts, which keeps
  * state for updates, and scripts/e2e-up.ts). Every probe is a real client inside the lab.
  */
 import assert from "node:assert/strict";
@@ -13,8 +13,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { docker, run, type RunResult } from "../harness/docker-cli";
-import type { ResourceChange } from "../harness/docker-mocks";
+import { docker, run, type RunResult } from "../../harness/docker-cli";
+import type { ResourceChange } from "../../harness/docker-mocks";
 import { destroy, leftovers, root } from "./lab";
 
 const STACK = "checked";
@@ -68,10 +68,10 @@ function node(args: readonly string[]): Promise<RunResult> {
   return run(process.execPath, ["--import", "tsx", ...args], { cwd: root });
 }
 
-/** A deploy with test/harness/deploy-cli.ts; stdout is `{ outputs, changes }` on success. */
+/** A deploy with harness/deploy-cli.ts; stdout is `{ outputs, changes }` on success. */
 async function deploy(update: boolean, file = stackFile): Promise<RunResult & { changes: ResourceChange[] }> {
   const result = await node([
-    path.join(root, "test", "harness", "deploy-cli.ts"),
+    path.join(root, "harness", "deploy-cli.ts"),
     "--state-dir",
     stateDir,
     ...(update ? ["--update"] : []),

@@ -5,7 +5,7 @@
  * survive the receiver being stopped and replaced by a redeploy with a changed config; after the
  * queue lifetime the sender gets a bounce, and a bounce is never bounced back.
  *
- * Every deploy runs in its own process through the harness (test/harness/deploy-cli.ts); mail is
+ * Every deploy runs in its own process through the harness (harness/deploy-cli.ts); mail is
  * sent with swaks on kim's PC and read with curl (IMAPS) on the users' PCs. Figures are printed.
  */
 import assert from "node:assert/strict";
@@ -15,9 +15,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { run } from "../harness/docker-cli";
-import type { ResourceChange } from "../harness/docker-mocks";
-import { destroyStack, labelledObjects } from "../harness/stack";
+import { run } from "../../harness/docker-cli";
+import type { ResourceChange } from "../../harness/docker-mocks";
+import { destroyStack, labelledObjects } from "../../harness/stack";
 import { deployInProcess, docker, execIn, type LabOutputs, seconds, waitFor, waitHealthy } from "./lab";
 
 const STACK = "durable";

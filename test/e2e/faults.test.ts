@@ -30,8 +30,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
-import { run } from "../harness/docker-cli";
-import { destroyStack, labelledObjects, stackLabels } from "../harness/stack";
+import { run } from "../../harness/docker-cli";
+import { destroyStack, labelledObjects, stackLabels } from "../../harness/stack";
 import { smtpSourceCommand, smtpSourceCompleted } from "../load-generator";
 import {
   deployInProcess,
@@ -76,7 +76,7 @@ function report(t: TestContext, line: string): void {
   console.log(`[faults] ${line}`);
 }
 
-/** Deploys the stack file in a fresh process (test/harness/deploy-cli.ts); progress goes to stderr. */
+/** Deploys the stack file in a fresh process (harness/deploy-cli.ts); progress goes to stderr. */
 async function deploy(file: string): Promise<LabOutputs> {
   return (await deployInProcess(file)).outputs;
 }

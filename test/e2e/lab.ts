@@ -8,8 +8,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before } from "node:test";
 import type { MailLabOutputs } from "../../components/MailLab";
-import { run } from "../harness/docker-cli";
-import type { ResourceChange } from "../harness/docker-mocks";
+import { run } from "../../harness/docker-cli";
+import type { ResourceChange } from "../../harness/docker-mocks";
 
 export const root = path.join(__dirname, "..", "..");
 
@@ -136,13 +136,13 @@ export async function waitHealthy(container: string, timeoutMs = 180_000): Promi
 
 /**
  * Deploys (or with `update`, updates) a stack file in a fresh process with the harness
- * (test/harness/deploy-cli.ts); progress goes to stderr.
+ * (harness/deploy-cli.ts); progress goes to stderr.
  */
 export async function deployInProcess(
   file: string,
   update = false,
 ): Promise<{ outputs: LabOutputs; changes: ResourceChange[] }> {
-  const argv = ["--import", "tsx", path.join(root, "test", "harness", "deploy-cli.ts")];
+  const argv = ["--import", "tsx", path.join(root, "harness", "deploy-cli.ts")];
   const result = await run(process.execPath, [...argv, ...(update ? ["--update"] : []), file], {
     cwd: root,
     onStderr: (chunk) => process.stderr.write(chunk),

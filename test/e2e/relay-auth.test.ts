@@ -22,7 +22,7 @@ import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { readStackFile } from "../../spec/load";
+import { readStackFile } from "../../config/load";
 import {
   deploy,
   destroy,

@@ -19,7 +19,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { labelledObjects } from "../harness/stack";
+import { labelledObjects } from "../../harness/stack";
 import { destroy, leftovers, root } from "./lab";
 
 const STACKS = { a: "share-a", b: "share-b" } as const;

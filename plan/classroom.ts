@@ -13,9 +13,9 @@
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { stringify as stringifyYaml } from "yaml";
-import { PROJECT } from "./errors";
-import { formatCidr, formatIpv4, type Ipv4Subnet, parseCidr, parseIpv4, subnetsOverlap } from "./ipv4";
-import { withEncryptedStandIns } from "./load";
+import { PROJECT } from "../config/errors";
+import { formatCidr, formatIpv4, type Ipv4Subnet, parseCidr, parseIpv4, subnetsOverlap } from "../config/ipv4";
+import { withEncryptedStandIns } from "../config/load";
 import { resolvePlan } from "./plan";
 
 export interface ClassroomOptions {

@@ -2,7 +2,7 @@
  * Deploys or updates a stack with the harness in its own process (a program runs once per
  * process) and prints what happened, for tests that deploy the same stack several times.
  *
- *   node --import tsx test/harness/deploy-cli.ts [--update] [--program <file.ts>] [--state-dir <dir>] <stack-file>
+ *   node --import tsx harness/deploy-cli.ts [--update] [--program <file.ts>] [--state-dir <dir>] <stack-file>
  *
  * stdout: `{ "outputs": {...}, "changes": [{ type, name, action, objects, changedInputs? }] }`;
  * progress on stderr. Exit 1 on failure (the harness has removed the stack then), 2 on bad usage.

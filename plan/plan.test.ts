@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { ConfigError } from "./errors";
-import { readStackFile } from "./load";
+import { ConfigError } from "../config/errors";
+import { readStackFile } from "../config/load";
 import { allHosts, answerKeyOf, type LabPlan, resolvePlan } from "./plan";
 
 const stacksDir = path.join(__dirname, "..", "stacks");

@@ -165,7 +165,7 @@ export class Fields {
       if (value === undefined || value === null || this.used.has(key)) continue;
       throw new UnsupportedInputError(
         `${this.where}: input \`${key}\` (${describe(value)}) is not applied by the harness; ` +
-          `support it in test/harness/docker-mocks.ts or leave it out`,
+          `support it in harness/docker-mocks.ts or leave it out`,
       );
     }
   }

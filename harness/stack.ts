@@ -8,8 +8,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
-import { dockerHostOf, engineConfigOf, readStackFile } from "../../spec/load";
-import { PROJECT } from "../../spec/errors";
+import { dockerHostOf, engineConfigOf, readStackFile } from "../config/load";
+import { PROJECT } from "../config/errors";
 import { docker, dockerLines, DockerError, useDockerHost } from "./docker-cli";
 import {
   type ChangeAction,
@@ -160,7 +160,7 @@ function observeRegistrations(mocks: DockerMocks): void {
   };
 }
 
-const DEFAULT_PROGRAM = path.resolve(__dirname, "../../index.ts");
+const DEFAULT_PROGRAM = path.resolve(__dirname, "../index.ts");
 
 /** Programs already imported by this process: Node caches modules, so a second import would register nothing. */
 const importedPrograms = new Set<string>();

@@ -3,7 +3,7 @@
  * DNS record and relay rule of the lab. Renderers, components and tests read only the plan.
  */
 import type { z } from "zod";
-import { ConfigError, type ConfigProblem, problemAt, problemsFromZod } from "./errors";
+import { ConfigError, type ConfigProblem, problemAt, problemsFromZod } from "../config/errors";
 import {
   accessPrefixesOf,
   broadcastOf,
@@ -15,7 +15,7 @@ import {
   reverseOwnerName,
   reverseZoneOf,
   subnetContains,
-} from "./ipv4";
+} from "../config/ipv4";
 import {
   accessKeyOf,
   type AccessRule,
@@ -27,7 +27,7 @@ import {
   type LabConfig,
   labConfigSchema,
   userSchema,
-} from "./schema";
+} from "../config/schema";
 
 export type HostRole = "name-server" | "mail-host" | "client";
 

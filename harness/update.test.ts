@@ -13,7 +13,7 @@ import { docker, dockerLines, run } from "./docker-cli";
 import type { ResourceChange } from "./docker-mocks";
 import { destroyStack, labelledObjects, stateFileOf } from "./stack";
 
-const ROOT = path.resolve(__dirname, "../..");
+const ROOT = path.resolve(__dirname, "..");
 const PROGRAM = path.join(__dirname, "fixtures", "update-program.ts");
 const STACK = "harness-test-update";
 const PREFIX = `harness-test-${STACK}`;

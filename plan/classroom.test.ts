@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { type Classroom, classroomLabs, renderClassroomList, renderLabStackFile } from "./classroom";
-import { type Ipv4Subnet, parseCidr, subnetsOverlap } from "./ipv4";
-import { parseStackFile, readStackFile } from "./load";
+import { type Ipv4Subnet, parseCidr, subnetsOverlap } from "../config/ipv4";
+import { parseStackFile, readStackFile } from "../config/load";
 import { allHosts, resolvePlan } from "./plan";
 
 const root = path.join(__dirname, "..");

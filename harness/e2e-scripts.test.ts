@@ -12,7 +12,7 @@ import { run } from "./docker-cli";
 import { dockerLines } from "./docker-cli";
 import { destroyStack } from "./stack";
 
-const ROOT = path.resolve(__dirname, "../..");
+const ROOT = path.resolve(__dirname, "..");
 const STACK = "harness-test-cli";
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "harness-test-"));
 const stackFile = path.join(dir, `Pulumi.${STACK}.yaml`);
