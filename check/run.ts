@@ -7,7 +7,6 @@
  *
  * Nothing here decides pass or fail: judge.ts does, from what the clients printed.
  */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
   type CheckResult,
@@ -18,13 +17,11 @@ import {
   parseImapSearch,
   parsePop3List,
 } from "./judge";
+import { run, type RunResult } from "../docker/cli";
 import { type CheckTargets, type ClientTarget, type RelayRoute, relayRoutes } from "./targets";
 
-export interface ExecResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+/** What a command in a container printed, and its exit code. */
+export type ExecResult = RunResult;
 
 /** Runs `argv` inside a container; `stdin` is written to it (then closed). Never through a shell. */
 export type Exec = (
@@ -35,33 +32,9 @@ export type Exec = (
 
 /** `docker exec [-i] <container> argv...`, killed after `timeoutMs` (default 60 s). */
 export const dockerExec: Exec = (container, argv, options = {}) =>
-  new Promise((resolve, reject) => {
-    const args = ["exec", ...(options.stdin !== undefined ? ["-i"] : []), container, ...argv];
-    const child = spawn("docker", args, { stdio: ["pipe", "pipe", "pipe"] });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, options.timeoutMs ?? 60_000);
-    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      const err = Buffer.concat(stderr).toString("utf8");
-      resolve({
-        code: code ?? 1,
-        stdout: Buffer.concat(stdout).toString("utf8"),
-        stderr: timedOut ? `timed out after ${(options.timeoutMs ?? 60_000) / 1000}s\n${err}` : err,
-      });
-    });
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(options.stdin ?? "");
+  run("docker", ["exec", ...(options.stdin !== undefined ? ["-i"] : []), container, ...argv], {
+    input: options.stdin ?? "",
+    timeoutMs: options.timeoutMs ?? 60_000,
   });
 
 export interface RunOptions {

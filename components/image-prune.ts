@@ -6,7 +6,7 @@
  * The decision is a pure function (`planImagePrune`); `readLabImages` and `readContainers` run the
  * docker CLI without a shell.
  */
-import { execFileSync } from "node:child_process";
+import { runSync } from "../docker/cli";
 import { CONTENT_HASH_LABEL } from "./container-defaults";
 
 /** One image of the lab: its id and every `repository:tag` it has (none when dangling). */
@@ -50,7 +50,11 @@ export function describeImage(image: LabImage): string {
 }
 
 function docker(args: readonly string[]): string {
-  return execFileSync("docker", [...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const result = runSync("docker", args);
+  if (result === undefined) throw new Error("docker is not installed: the image prune needs the docker CLI");
+  if (result.code !== 0)
+    throw new Error(`docker ${args.join(" ")} failed (exit ${result.code}): ${result.stderr.trim()}`);
+  return result.stdout;
 }
 
 const lines = (text: string) =>

@@ -9,10 +9,10 @@
  *
  * The parsing and the comparison are pure functions; `ensureLabSubnetIsFree` runs the CLI.
  */
-import { execFileSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../config/errors";
 import { formatIpv4, parseIpv4 } from "../config/ipv4";
+import { runSync } from "../docker/cli";
 import { providerDockerHost } from "./docker-host";
 
 /** One Docker network and its IPv4 subnets (IPv6 subnets left out: the lab is IPv4 only). */
@@ -115,22 +115,10 @@ export type DockerCliResult =
 
 /** Runs `docker <args>` without a shell; DOCKER_HOST, DOCKER_CONTEXT and the CLI's config apply as always. */
 export function runDockerCli(args: readonly string[]): DockerCliResult {
-  try {
-    return {
-      kind: "ok",
-      stdout: execFileSync("docker", args, {
-        encoding: "utf8",
-        timeout: 30_000,
-        maxBuffer: 16 * 1024 * 1024,
-        stdio: ["ignore", "pipe", "pipe"],
-      }),
-    };
-  } catch (error) {
-    const failure = error as NodeJS.ErrnoException & { stdout?: string; stderr?: string };
-    if (failure.code === "ENOENT") return { kind: "missing" };
-    const stderr = (failure.stderr ?? "").trim();
-    return { kind: "failed", message: stderr || failure.message, stdout: failure.stdout ?? "" };
-  }
+  const result = runSync("docker", args, { timeoutMs: 30_000 });
+  if (result === undefined) return { kind: "missing" };
+  if (result.code === 0) return { kind: "ok", stdout: result.stdout };
+  return { kind: "failed", message: result.stderr.trim() || `docker exited ${result.code}`, stdout: result.stdout };
 }
 
 /** What the check found: overlaps (the deploy must stop), or why it could not look. */

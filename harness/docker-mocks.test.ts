@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { docker as dockerCli, dockerJson, dockerLines } from "./docker-cli";
+import { docker as dockerCli, dockerJson, dockerLines } from "../docker/cli";
 import { buildCacheUse, CONTAINER, DockerMocks, NETWORK, REMOTE_IMAGE, subnetsOverlap } from "./docker-mocks";
 import { containsSecret, Fields, SECRET_SIG, SIG_KEY, unwrapSecrets } from "./inputs";
 import { deployStack, destroyStack, labelledObjects, stackLabels } from "./stack";

@@ -22,7 +22,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
-import { docker, dockerJson, dockerLines, dockerResult, run, DockerError } from "./docker-cli";
+import { docker, dockerJson, dockerLines, dockerResult, run, DockerError } from "../docker/cli";
 import { Fields, unwrapSecrets, UnsupportedInputError } from "./inputs";
 import { tarArchive, type TarFile } from "./tar";
 

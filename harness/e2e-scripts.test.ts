@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { run } from "./docker-cli";
-import { dockerLines } from "./docker-cli";
+import { run } from "../docker/cli";
+import { dockerLines } from "../docker/cli";
 import { destroyStack } from "./stack";
 
 const ROOT = path.resolve(__dirname, "..");

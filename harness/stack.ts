@@ -10,7 +10,7 @@ import { pathToFileURL } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import { dockerHostOf, engineConfigOf, readStackFile } from "../config/load";
 import { PROJECT } from "../config/errors";
-import { docker, dockerLines, DockerError, useDockerHost } from "./docker-cli";
+import { docker, dockerLines, DockerError, useDockerHost } from "../docker/cli";
 import {
   type ChangeAction,
   DockerMocks,

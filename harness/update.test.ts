@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { docker, dockerLines, run } from "./docker-cli";
+import { docker, dockerLines, run } from "../docker/cli";
 import type { ResourceChange } from "./docker-mocks";
 import { destroyStack, labelledObjects, stateFileOf } from "./stack";
 

@@ -8,7 +8,7 @@
  * Prints what it removed to stderr; exit code 1 if something could not be removed.
  */
 import { dockerHostOf, readStackFile } from "../config/load";
-import { useDockerHost } from "../harness/docker-cli";
+import { useDockerHost } from "../docker/cli";
 import { destroyStack } from "../harness/stack";
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -30,7 +30,6 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { randomUUID } from "node:crypto";
-import { execFile } from "node:child_process";
 import { planImagePrune, readContainers, readLabImages, removeImage } from "../../components/image-prune";
 import { imageTag, ROLES } from "../../components/MailLab";
 import { PROJECT } from "../../config/errors";
@@ -39,7 +38,7 @@ import { renderLab } from "../../render";
 import { resolvePlan } from "../../plan/plan";
 import { readStackFile } from "../../config/load";
 import { takeFlag, UsageError } from "../../scripts/arguments";
-import { run } from "../../harness/docker-cli";
+import { run, runRaw } from "../../docker/cli";
 import { destroyStack, stackLabels } from "../../harness/stack";
 import { deployInProcess, destroy, type LabOutputs, sleep, waitHealthy } from "../e2e/lab";
 import { smtpSourceCommand, smtpSourceCompleted } from "../load-generator";
@@ -102,12 +101,10 @@ function parseOptions(argv: readonly string[]): Options {
 }
 
 /** stdout as bytes (a tar stream), which `run` would decode as text. */
-function dockerBytes(args: readonly string[]): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    execFile("docker", [...args], { encoding: "buffer", maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
-      error ? reject(new Error(`docker ${args.join(" ")}: ${stderr.toString().trim()}`)) : resolve(stdout),
-    ),
-  );
+async function dockerBytes(args: readonly string[]): Promise<Buffer> {
+  const result = await runRaw("docker", args);
+  if (result.code !== 0) throw new Error(`docker ${args.join(" ")}: ${result.stderr.trim()}`);
+  return result.stdout;
 }
 
 // --- the lab -----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { classroomLabs, renderLabStackFile } from "../../plan/classroom";
 import { readStackFile } from "../../config/load";
-import { run } from "../../harness/docker-cli";
+import { run } from "../../docker/cli";
 import { destroyStack } from "../../harness/stack";
 import { deployInProcess, destroy, type LabOutputs, sleep } from "../e2e/lab";
 import { percentile } from "./figures";

@@ -3,7 +3,7 @@
  * containers and their memory and CPU at rest.
  */
 import * as path from "node:path";
-import { run } from "../../harness/docker-cli";
+import { run } from "../../docker/cli";
 import type { LabOutputs } from "../e2e/lab";
 import { parseStatsLine } from "./figures";
 

@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { docker, run, type RunResult } from "../../harness/docker-cli";
+import { docker, run, type RunResult } from "../../docker/cli";
 import type { ResourceChange } from "../../harness/docker-mocks";
 import { destroy, leftovers, root } from "./lab";
 

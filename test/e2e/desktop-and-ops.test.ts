@@ -13,7 +13,8 @@
  * Traffic goes only to 127.0.0.1 (Docker's port forwarding into the lab's containers).
  */
 import assert from "node:assert/strict";
-import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import { run as runProgram, type RunResult } from "../../docker/cli";
 import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -31,27 +32,9 @@ const PUBLISHED: Record<string, Record<string, number>> = {
 const NAVER = { fqdn: "mail.naver.com", smtp: 12525, submission: 12587, imaps: 12993, pop3s: 12995 };
 const DAUM = { fqdn: "mail.daum.net", pop3s: 13995 };
 
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs a client on this host (no shell), with stdin closed so that s_client ends after the handshake. */
-function run(command: string, args: readonly string[], timeoutMs = 60_000): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      command,
-      args,
-      { encoding: "utf8", timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-    child.stdin?.end();
-  });
-}
+const run = (command: string, args: readonly string[], timeoutMs = 60_000): Promise<RunResult> =>
+  runProgram(command, args, { timeoutMs });
 
 /** Images labelled with the stack (`docker images` has no `{{.Name}}`, hence its own listing): none, now that images are shared. */
 function stackImages(): string[] {

@@ -15,7 +15,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { run } from "../../harness/docker-cli";
+import { run } from "../../docker/cli";
 import type { ResourceChange } from "../../harness/docker-mocks";
 import { destroyStack, labelledObjects } from "../../harness/stack";
 import { deployInProcess, docker, execIn, type LabOutputs, seconds, waitFor, waitHealthy } from "./lab";

@@ -30,7 +30,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
-import { run } from "../../harness/docker-cli";
+import { run } from "../../docker/cli";
 import { destroyStack, labelledObjects, stackLabels } from "../../harness/stack";
 import { smtpSourceCommand, smtpSourceCompleted } from "../load-generator";
 import {

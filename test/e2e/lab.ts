@@ -3,12 +3,13 @@
  * runs one program per process), run real clients inside the lab's containers, and check that
  * nothing of the stack is left afterwards.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before } from "node:test";
 import type { MailLabOutputs } from "../../components/MailLab";
-import { run } from "../../harness/docker-cli";
+import { dockerExec } from "../../check/run";
+import { run, type RunResult } from "../../docker/cli";
 import type { ResourceChange } from "../../harness/docker-mocks";
 
 export const root = path.join(__dirname, "..", "..");
@@ -57,25 +58,11 @@ export function destroy(stackFile: string): void {
   });
 }
 
-export interface ExecResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type ExecResult = RunResult;
 
 /** Runs a command inside a container (`docker exec`), never through a host shell. */
 export function execIn(container: string, command: readonly string[], timeoutMs = 60_000): Promise<ExecResult> {
-  return new Promise((resolve) => {
-    execFile(
-      "docker",
-      ["exec", container, ...command],
-      { encoding: "utf8", timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+  return dockerExec(container, command, { timeoutMs });
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

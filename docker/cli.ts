@@ -1,9 +1,12 @@
 /**
- * The `docker` CLI, run without a shell: every argument is passed as one argv entry, so no config
- * value is ever interpreted by a shell.
+ * The one place that starts the `docker` CLI (and other programs the lab's tools run): without a
+ * shell, every argument one argv entry, so no config value is ever interpreted by a shell. The
+ * harness, the checks, the grader, the components' host-side checks, the end-to-end tests and
+ * the benchmark all run docker through here.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 
+/** What a program printed, and how it ended. */
 export interface RunResult {
   readonly stdout: string;
   readonly stderr: string;
@@ -20,10 +23,22 @@ export interface RunOptions {
   /** Called with each chunk of stderr as it arrives (progress of `docker build`). */
   readonly onStderr?: (chunk: string) => void;
   readonly onStdout?: (chunk: string) => void;
+  /** Killed (SIGKILL) after this many ms; its stderr then starts with "timed out after N s". */
+  readonly timeoutMs?: number;
 }
 
 /** Runs `file args...` and resolves with its output and exit code; rejects only if it cannot start. */
-export function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+export async function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const { stdout, stderr, code } = await runRaw(file, args, options);
+  return { stdout: stdout.toString("utf8"), stderr, code };
+}
+
+/** Like `run`, with stdout as bytes (a tar stream from `docker cp`, say). */
+export function runRaw(
+  file: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<{ stdout: Buffer; stderr: string; code: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, [...args], {
       cwd: options.cwd,
@@ -32,6 +47,14 @@ export function run(file: string, args: readonly string[], options: RunOptions =
     });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
+    let timedOut = false;
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            child.kill("SIGKILL");
+          }, options.timeoutMs);
     child.stdout.on("data", (chunk: Buffer) => {
       stdout.push(chunk);
       options.onStdout?.(chunk.toString("utf8"));
@@ -40,11 +63,16 @@ export function run(file: string, args: readonly string[], options: RunOptions =
       stderr.push(chunk);
       options.onStderr?.(chunk.toString("utf8"));
     });
-    child.on("error", reject);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
     child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      const err = Buffer.concat(stderr).toString("utf8");
       resolve({
-        stdout: Buffer.concat(stdout).toString("utf8"),
-        stderr: Buffer.concat(stderr).toString("utf8"),
+        stdout: Buffer.concat(stdout),
+        stderr: timedOut ? `timed out after ${options.timeoutMs! / 1000}s\n${err}` : err,
         code: code ?? (signal ? 128 : 1),
       });
     });
@@ -107,4 +135,24 @@ export async function dockerLines(args: readonly string[]): Promise<string[]> {
     .split("\n")
     .map((line) => line.trim())
     .filter((line) => line !== "");
+}
+
+/** The synchronous `run`, for a Pulumi program's checks before any resource exists; undefined when `file` is not installed. */
+export function runSync(
+  file: string,
+  args: readonly string[],
+  options: { readonly timeoutMs?: number } = {},
+): RunResult | undefined {
+  const result = spawnSync(file, [...args], {
+    encoding: "utf8",
+    timeout: options.timeoutMs,
+    maxBuffer: 16 * 1024 * 1024,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  if ((result.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") return undefined;
+  return {
+    stdout: result.stdout ?? "",
+    stderr: result.stderr || (result.error ? result.error.message : ""),
+    code: result.status ?? 1,
+  };
 }
