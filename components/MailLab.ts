@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { LabPlan } from "../plan/plan";
+import { HOST_ROLES, type LabPlan } from "../plan/plan";
 import { CertificateAuthority } from "./CertificateAuthority";
 import { asLabelList, imageLabels, type LabRole, labLabels } from "./container-defaults";
 import { LabVerification } from "./LabVerification";
@@ -19,7 +19,7 @@ export interface MailLabArgs {
   imagesDir?: string;
 }
 
-export const ROLES: readonly LabRole[] = ["name-server", "mail-host", "client"];
+export const ROLES: readonly LabRole[] = HOST_ROLES;
 
 /**
  * Digest of the files an image is built from (its role folder and common/), so an image is

@@ -4,10 +4,11 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { LabPlan, PlannedHost } from "../plan/plan";
+import type { HostRole, LabPlan, PlannedHost } from "../plan/plan";
 import type { RenderedFile } from "../render/files";
 
-export type LabRole = "name-server" | "mail-host" | "client";
+/** A host role (plan/types.ts): each role is one image. */
+export type LabRole = HostRole;
 
 /** Labels on every container, network and volume of a stack, so its objects can be found and removed. */
 export function labLabels(plan: LabPlan, role: LabRole | "network", domain?: string): Record<string, string> {

@@ -11,7 +11,6 @@ import {
   type DockerCliResult,
   findSubnetOverlaps,
   overlapMessage,
-  parseDockerSubnet,
   parseNetworkInspect,
 } from "./subnet-check";
 
@@ -27,21 +26,6 @@ const INSPECT = JSON.stringify([
   { Name: "course-vm", Driver: "bridge", IPAM: { Config: [{ Subnet: "10.0.2.0/24" }] } },
   { Name: "dual", Driver: "bridge", IPAM: { Config: [{ Subnet: "fd00:7::/64" }, { Subnet: "10.0.7.128/25" }] } },
 ]);
-
-describe("parseDockerSubnet", () => {
-  it("reads any IPv4 prefix length Docker may hold, masking host bits", () => {
-    assert.deepEqual(parseDockerSubnet("10.0.7.0/24"), { first: 0x0a000700, size: 256 });
-    assert.deepEqual(parseDockerSubnet("10.0.7.5/30"), { first: 0x0a000704, size: 4 });
-    assert.deepEqual(parseDockerSubnet("192.168.0.1/32"), { first: 0xc0a80001, size: 1 });
-    assert.deepEqual(parseDockerSubnet("0.0.0.0/0"), { first: 0, size: 2 ** 32 });
-  });
-
-  it("leaves out IPv6 and malformed text", () => {
-    for (const text of ["fd00::/64", "10.0.7.0", "10.0.7.0/33", "10.0.256.0/24", ""]) {
-      assert.equal(parseDockerSubnet(text), undefined, text);
-    }
-  });
-});
 
 describe("parseNetworkInspect", () => {
   it("gives each network's name and IPv4 subnets, null and empty IPAM configs as none", () => {

@@ -11,7 +11,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../config/errors";
-import { formatIpv4, parseIpv4 } from "../config/ipv4";
+import { formatIpv4, parseDockerSubnet, subnetsOverlap } from "../config/ipv4";
 import { runSync } from "../docker/cli";
 import { providerDockerHost } from "./docker-host";
 
@@ -25,23 +25,6 @@ export interface DockerNetworkSubnets {
 export interface SubnetOverlap {
   readonly networkName: string;
   readonly subnet: string;
-}
-
-/** An IPv4 range as Docker reports it: any prefix length from /0 to /32. */
-interface Ipv4Range {
-  readonly first: number;
-  readonly size: number;
-}
-
-/** Parses Docker's `a.b.c.d/n` (host bits, if any, masked as Docker does); undefined for IPv6 or junk. */
-export function parseDockerSubnet(text: string): Ipv4Range | undefined {
-  const match = /^([0-9.]+)\/(\d{1,2})$/.exec(text.trim());
-  if (!match) return undefined;
-  const address = parseIpv4(match[1]!);
-  const prefixLength = Number(match[2]);
-  if (address === undefined || prefixLength > 32) return undefined;
-  const size = 2 ** (32 - prefixLength);
-  return { first: address - (address % size), size };
 }
 
 /**
@@ -88,8 +71,7 @@ export function findSubnetOverlaps(
     .flatMap((network) =>
       network.subnets
         .filter((subnet) => {
-          const other = parseDockerSubnet(subnet)!;
-          return lab.first < other.first + other.size && other.first < lab.first + lab.size;
+          return subnetsOverlap(lab, parseDockerSubnet(subnet)!);
         })
         .map((subnet) => ({ networkName: network.name, subnet })),
     );
@@ -101,7 +83,7 @@ export function overlapMessage(labSubnet: string, overlaps: readonly SubnetOverl
   const networks = overlaps.map((overlap) => `Docker network "${overlap.networkName}" (${overlap.subnet})`).join(", ");
   return (
     `${PROJECT}:network.subnet "${labSubnet}" overlaps ${networks} on this Docker host ` +
-    `(the lab would use ${formatIpv4(lab.first)} to ${formatIpv4(lab.first + lab.size - 1)}); ` +
+    `(the lab would use ${formatIpv4(lab.network)} to ${formatIpv4(lab.network + lab.size - 1)}); ` +
     "move the lab to a free subnet (change network.subnet and every address in the stack file with it) " +
     `or remove that network (docker network rm ${overlaps.map((overlap) => overlap.networkName).join(" ")})`
   );

@@ -45,6 +45,21 @@ export function parseCidr(text: string): Ipv4Subnet | string {
   return { network: address, prefixLength, size };
 }
 
+/**
+ * Parses a subnet as Docker reports one, `a.b.c.d/n` with any prefix length /0 to /32 and host
+ * bits masked as Docker does; undefined for IPv6 or anything else. (The lab's own subnet goes
+ * through `parseCidr`, which is strict.)
+ */
+export function parseDockerSubnet(text: string): Ipv4Subnet | undefined {
+  const match = /^([0-9.]+)\/(\d{1,2})$/.exec(text.trim());
+  if (!match) return undefined;
+  const address = parseIpv4(match[1]!);
+  const prefixLength = Number(match[2]);
+  if (address === undefined || prefixLength > 32) return undefined;
+  const size = 2 ** (32 - prefixLength);
+  return { network: address - (address % size), prefixLength, size };
+}
+
 export function subnetContains(subnet: Ipv4Subnet, address: number): boolean {
   return address >= subnet.network && address < subnet.network + subnet.size;
 }

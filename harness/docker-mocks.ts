@@ -22,6 +22,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
+import { parseDockerSubnet, subnetsOverlap as ipv4SubnetsOverlap } from "../config/ipv4";
 import { docker, dockerJson, dockerLines, dockerResult, run, DockerError } from "../docker/cli";
 import { Fields, unwrapSecrets, UnsupportedInputError } from "./inputs";
 import { tarArchive, type TarFile } from "./tar";
@@ -247,24 +248,11 @@ export function buildCacheUse(output: string): { steps: number; cached: number }
   return { steps, cached };
 }
 
-/** An IPv4 CIDR as [first, last] address numbers, or undefined for anything else (IPv6). */
-function ipv4Range(cidr: string): [number, number] | undefined {
-  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr.trim());
-  if (!match) return undefined;
-  const octets = match.slice(1, 5).map(Number);
-  const prefix = Number(match[5]);
-  if (octets.some((octet) => octet > 255) || prefix > 32) return undefined;
-  const address = octets.reduce((sum, octet) => sum * 256 + octet, 0);
-  const size = 2 ** (32 - prefix);
-  const first = address - (address % size);
-  return [first, first + size - 1];
-}
-
+/** Whether two subnets as Docker writes them share an address (false for IPv6 or junk). */
 export function subnetsOverlap(a: string, b: string): boolean {
-  const left = ipv4Range(a);
-  const right = ipv4Range(b);
-  if (!left || !right) return false;
-  return left[0] <= right[1] && right[0] <= left[1];
+  const left = parseDockerSubnet(a);
+  const right = parseDockerSubnet(b);
+  return left !== undefined && right !== undefined && ipv4SubnetsOverlap(left, right);
 }
 
 interface NetworkInspect {

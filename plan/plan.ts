@@ -21,7 +21,7 @@ import {
 import { AddressBook } from "./addresses";
 import { planClients } from "./clients";
 import { checkDomainNames, planMailHost } from "./domains";
-import type { ClientPlan, LabPlan, MailHostPlan, NameServerPlan, PlanContext, PlannedHost } from "./types";
+import type { ClientPlan, LabHost, LabPlan, MailHostPlan, NameServerPlan, PlanContext } from "./types";
 import { planZones } from "./zones";
 
 export * from "./types";
@@ -212,6 +212,6 @@ export function answerKeyOf(plan: LabPlan): LabPlan {
 }
 
 /** Every host of the plan, name server first, in the order they are created. */
-export function allHosts(plan: LabPlan): PlannedHost[] {
+export function allHosts(plan: LabPlan): LabHost[] {
   return [plan.nameServer, ...plan.mailHosts, ...plan.clients];
 }

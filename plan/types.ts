@@ -5,7 +5,9 @@
  */
 import type { AccessRule } from "../config/schema";
 
-export type HostRole = "name-server" | "mail-host" | "client";
+/** The three kinds of lab host, each with its own image (images/<role>). */
+export const HOST_ROLES = ["name-server", "mail-host", "client"] as const;
+export type HostRole = (typeof HOST_ROLES)[number];
 
 /** What every container of the lab has. */
 export interface PlannedHost {
@@ -83,6 +85,9 @@ export interface ClientPlan extends PlannedHost {
   readonly submission:
     { readonly port: 25; readonly authenticate: false } | { readonly port: 587; readonly authenticate: true };
 }
+
+/** Any host of the lab, told apart by its `role`: what renderers and components switch on. */
+export type LabHost = NameServerPlan | MailHostPlan | ClientPlan;
 
 export type DnsRecord =
   | { readonly owner: string; readonly type: "NS"; readonly target: string }

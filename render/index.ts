@@ -2,7 +2,7 @@
  * Every file each lab host gets, from the plan. Components upload these; `npm run render` writes
  * them to disk; the golden test pins them. TLS material is not here: it comes from the stack's CA.
  */
-import type { LabPlan, PlannedHost } from "../plan/plan";
+import { allHosts, type LabHost, type LabPlan } from "../plan/plan";
 import { renderNameServerFiles } from "./bind";
 import { renderClientFiles } from "./client";
 import { renderDovecotFiles } from "./dovecot";
@@ -17,24 +17,20 @@ export type { RenderedFile } from "./files";
  * their resolver: they keep their packages' stock configuration for the students to edit (the
  * configured lab's files, `answerKeyOf(plan)`, are the answer key); its PCs get their presets.
  */
-export function renderHostFiles(plan: LabPlan, host: PlannedHost): RenderedFile[] {
+export function renderHostFiles(plan: LabPlan, host: LabHost): RenderedFile[] {
   const files = ((): RenderedFile[] => {
     if (plan.exercise && host.role !== "client") return [];
     switch (host.role) {
       case "name-server":
         return renderNameServerFiles(plan);
-      case "mail-host": {
-        const mailHost = plan.mailHosts.find((candidate) => candidate.key === host.key)!;
+      case "mail-host":
         // renderDovecotFiles includes the users file: Dovecot authenticates against those accounts.
-        return [...renderSendmailFiles(plan, mailHost), ...renderDovecotFiles(plan, mailHost)];
-      }
-      case "client": {
-        const client = plan.clients.find((candidate) => candidate.key === host.key)!;
-        return renderClientFiles(plan, client);
-      }
+        return [...renderSendmailFiles(plan, host), ...renderDovecotFiles(plan, host)];
+      case "client":
+        return renderClientFiles(plan, host);
       default: {
-        const unknown: never = host.role;
-        throw new Error(`no renderer for role ${String(unknown)}`);
+        const unknown: never = host;
+        throw new Error(`no renderer for host ${JSON.stringify(unknown)}`);
       }
     }
   })();
@@ -42,8 +38,8 @@ export function renderHostFiles(plan: LabPlan, host: PlannedHost): RenderedFile[
 }
 
 /** Every host's files, name server first. */
-export function renderLab(plan: LabPlan): { host: PlannedHost; files: RenderedFile[] }[] {
-  return [plan.nameServer, ...plan.mailHosts, ...plan.clients].map((host) => ({
+export function renderLab(plan: LabPlan): { host: LabHost; files: RenderedFile[] }[] {
+  return allHosts(plan).map((host) => ({
     host,
     files: renderHostFiles(plan, host),
   }));
