@@ -94,6 +94,7 @@ export function planClients(
     const fqdn = `${client.name}.${domainName}`;
     const build = (address: string): ClientPlan => ({
       role: "client",
+      configKey: `mail-lab:clients[${index}]`,
       key: client.name,
       containerName: `${namePrefix}-${client.name}`,
       fqdn,

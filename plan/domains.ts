@@ -215,6 +215,7 @@ export function planMailHost(domain: DomainConfig, index: number, context: MailH
   }
   return {
     role: "mail-host",
+    configKey: `mail-lab:domains[${index}]`,
     key: fqdn.replace(/\./g, "-"),
     containerName: `${namePrefix}-${fqdn.replace(/\./g, "-")}`,
     fqdn,

@@ -197,7 +197,13 @@ describe("defaults", () => {
     assert.equal(plan.mailHosts[0]!.fqdn, "mail.example.org");
     assert.equal(plan.mailHosts[0]!.maxMessageSize, 10485760);
     assert.equal(plan.baseImage, "debian:bookworm-slim");
-    assert.deepEqual(plan.mailQueue, { runInterval: "1m", lifetime: "1h" });
+    assert.deepEqual(plan.mailQueue, {
+      runInterval: "1m",
+      lifetime: "1h",
+      runIntervalSeconds: 60,
+      lifetimeSeconds: 3600,
+      warnSeconds: 900,
+    });
     assert.equal(plan.verify, true);
     assert.equal(plan.exercise, false);
     assert.deepEqual(plan.mailHosts[0]!.publishedPorts, [], "nothing is published unless asked");

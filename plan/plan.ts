@@ -22,6 +22,7 @@ import { AddressBook } from "./addresses";
 import { planClients } from "./clients";
 import { checkDomainNames, planMailHost } from "./domains";
 import type { ClientPlan, LabHost, LabPlan, MailHostPlan, NameServerPlan, PlanContext } from "./types";
+import { planMailQueue } from "./queue";
 import { planZones } from "./zones";
 
 export * from "./types";
@@ -165,6 +166,7 @@ function checkAndBuild(config: PartialLabConfig, context: PlanContext): LabPlan 
 
   const nameServer: NameServerPlan = {
     role: "name-server",
+    configKey: "mail-lab:nameServer",
     key: "ns",
     containerName: `${namePrefix}-ns`,
     fqdn: nameServerFqdn,
@@ -196,7 +198,7 @@ function checkAndBuild(config: PartialLabConfig, context: PlanContext): LabPlan 
     clients: resolvedClients,
     zones,
     baseImage: config.baseImage,
-    mailQueue: config.mailQueue,
+    mailQueue: planMailQueue(config.mailQueue),
     // An exercise lab's hosts start unconfigured: its round trip is for `npm run grade`, later.
     verify: config.verify && !config.exercise,
     exercise: config.exercise,

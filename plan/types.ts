@@ -12,6 +12,11 @@ export type HostRole = (typeof HOST_ROLES)[number];
 /** What every container of the lab has. */
 export interface PlannedHost {
   readonly role: HostRole;
+  /**
+   * The stack config key the host comes from, named in its generated files' headers:
+   * `mail-lab:nameServer`, `mail-lab:domains[0]`, `mail-lab:clients[1]`.
+   */
+  readonly configKey: string;
   /** Container-safe name, unique in the lab: `ns`, `mail-naver-com`, `lee-pc`. Also the render folder. */
   readonly key: string;
   /** Docker container name: `<project>-<stack>-<key>`. */
@@ -129,7 +134,7 @@ export interface LabPlan {
   readonly zones: readonly ZonePlan[];
   readonly baseImage: string;
   /** Sendmail queue timing (sendmail time values such as 1m, 1h). */
-  readonly mailQueue: { readonly runInterval: string; readonly lifetime: string };
+  readonly mailQueue: MailQueuePlan;
   /** Whether `pulumi up` runs the lab's round trip after every host is healthy. */
   readonly verify: boolean;
   /**
@@ -137,6 +142,18 @@ export interface LabPlan {
    * and the students configure them; the rest of the plan is the answer key.
    */
   readonly exercise: boolean;
+}
+
+/** Sendmail's queue timing (plan/queue.ts): the config's values, and in seconds. */
+export interface MailQueuePlan {
+  /** Time between queue runs as the config writes it (`sendmail -q<runInterval>`), e.g. `1m`. */
+  readonly runInterval: string;
+  /** How long a message may stay queued before it is returned to its sender, e.g. `1h`. */
+  readonly lifetime: string;
+  readonly runIntervalSeconds: number;
+  readonly lifetimeSeconds: number;
+  /** When the sender is told of the delay; undefined when no queue run falls before the return. */
+  readonly warnSeconds: number | undefined;
 }
 
 export interface PlanContext {

@@ -137,17 +137,11 @@ export function saltFor(domain: string, login: string, password: string): string
  * mailboxes. The file holds only SHA-512 crypt hashes, never a plaintext password.
  */
 export function renderUsersFile(plan: LabPlan, host: MailHostPlan): RenderedFile {
-  const domainIndex = plan.mailHosts.indexOf(host);
-  if (domainIndex < 0) {
-    throw new Error(
-      `renderUsersFile: mail host ${host.fqdn} is not one of the plan's mail hosts (${plan.mailHosts.map((h) => h.fqdn).join(", ")})`,
-    );
-  }
   const lines = host.users.map((user, index) => {
     const hash = sha512Crypt(user.password, saltFor(host.domain, user.login, user.password));
     return `${user.login}:${FIRST_USER_UID + index}:${hash}`;
   });
-  const header = generatedHeader("#", plan.stack, [`mail-lab:domains[${domainIndex}].users`]);
+  const header = generatedHeader("#", plan.stack, [`${host.configKey}.users`]);
   return {
     path: PATHS.users,
     content: `${header}# login:uid:sha512-crypt-hash, one account per line\n${lines.map((line) => `${line}\n`).join("")}`,

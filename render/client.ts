@@ -10,16 +10,6 @@ import { generatedHeader, PATHS, type RenderedFile } from "./files";
 /** The client image trusts the lab CA through update-ca-certificates, which writes this bundle. */
 const SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
 
-function configKeysOf(plan: LabPlan, client: ClientPlan): string[] {
-  const index = plan.clients.indexOf(client);
-  if (index < 0) {
-    throw new Error(
-      `client ${client.key} is not one of the plan's clients (${plan.clients.map((c) => c.key).join(", ")})`,
-    );
-  }
-  return [`mail-lab:clients[${index}]`];
-}
-
 /**
  * A double-quoted muttrc string. Inside double quotes mutt expands `$VAR` and runs backticks
  * (muttrc(5), "Syntax of Initialization Files"), so those and `\` and `"` are escaped.
@@ -34,7 +24,7 @@ function muttString(value: string): string {
  * clients do. Certificates are checked against the system CA bundle, which holds the lab CA.
  */
 export function renderMuttrc(plan: LabPlan, client: ClientPlan): string {
-  const header = generatedHeader("#", plan.stack, configKeysOf(plan, client));
+  const header = generatedHeader("#", plan.stack, [client.configKey]);
   const host = client.mailHostFqdn;
   return `${header}# mutt for ${client.email} on ${client.fqdn}; mail host ${host}. mutt asks for the password.
 
@@ -95,7 +85,7 @@ export function renderSwaksrc(plan: LabPlan, client: ClientPlan): string {
       );
     }
   }
-  const header = generatedHeader("#", plan.stack, configKeysOf(plan, client));
+  const header = generatedHeader("#", plan.stack, [client.configKey]);
   // An address in another lab domain, for the usage hint: the course's first test crosses domains.
   const otherDomain = plan.mailHosts.find((host) => host.domain !== client.domain && host.users.length > 0);
   const exampleRecipient = otherDomain?.users[0]?.email ?? client.email;

@@ -24,12 +24,6 @@ export function renderDovecotConf(
   host: MailHostPlan,
   tls: DovecotTlsPaths = { cert: PATHS.tlsCert, key: PATHS.tlsKey },
 ): string {
-  const domainIndex = plan.mailHosts.indexOf(host);
-  if (domainIndex < 0) {
-    throw new Error(
-      `renderDovecotConf: mail host ${host.fqdn} is not one of the plan's mail hosts (${plan.mailHosts.map((h) => h.fqdn).join(", ")})`,
-    );
-  }
   for (const [name, value] of Object.entries(tls)) {
     // Dovecot reads `<path` up to the end of the line; a space or newline would change the path.
     if (!value.startsWith("/") || /\s/.test(value)) {
@@ -38,7 +32,7 @@ export function renderDovecotConf(
       );
     }
   }
-  const header = generatedHeader("#", plan.stack, [`mail-lab:domains[${domainIndex}]`]);
+  const header = generatedHeader("#", plan.stack, [host.configKey]);
   return `${header}# Dovecot 2.3 for ${host.fqdn} (${host.domain}): POP3 and IMAP over Sendmail's mbox files.
 # One complete file: Debian's conf.d is not included. \`doveconf -n\` shows the effective settings.
 

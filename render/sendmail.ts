@@ -6,6 +6,7 @@
  * Section names in comments refer to Sendmail's cf/README (Debian: sendmail-doc's cf.README.gz).
  */
 import type { LabPlan, MailHostPlan } from "../plan/plan";
+import { formatSendmailTime } from "../plan/queue";
 import { type AccessRule, accessKeyOf } from "../config/schema";
 import { generatedHeader, PATHS, type RenderedFile } from "./files";
 
@@ -46,73 +47,16 @@ const LOCALHOST_RELAY: readonly (readonly [key: string, value: string])[] = [
  */
 const EXEMPTION_TAGS = ["GreetPause", "ClientRate", "ClientConn"] as const;
 
-/** The index of `host` in `plan.mailHosts`, which follows `mail-lab:domains`; for config key names. */
-function domainIndexOf(plan: LabPlan, host: MailHostPlan): number {
-  const index = plan.mailHosts.findIndex((candidate) => candidate.key === host.key);
-  if (index < 0) {
-    const known = plan.mailHosts.map((candidate) => candidate.fqdn).join(", ");
-    throw new Error(
-      `unable to resolve mail host ${host.fqdn} in the plan of stack "${plan.stack}" (mail hosts: ${known})`,
-    );
-  }
-  return index;
-}
-
 /** Two columns, the second aligned two spaces after the longest first column, as the course lays out access. */
 function alignColumns(rows: readonly (readonly [string, string])[], separator = ""): string[] {
   const width = Math.max(0, ...rows.map(([left]) => left.length + separator.length));
   return rows.map(([left, right]) => `${(left + separator).padEnd(width)}  ${right}`);
 }
 
-/** Seconds per unit of a Sendmail time value (cf/README, "Timeout"; op guide 5.6, time intervals). */
-const TIME_UNITS: readonly (readonly [unit: string, seconds: number])[] = [
-  ["w", 7 * 24 * 3600],
-  ["d", 24 * 3600],
-  ["h", 3600],
-  ["m", 60],
-  ["s", 1],
-];
-
-/** Sendmail's own delay warning (Timeout.queuewarn, cf/README): the latest the lab ever warns. */
-const SENDMAIL_QUEUEWARN_SECONDS = 4 * 3600;
-
-/**
- * Seconds of a time value as the schema admits it for `mail-lab:mailQueue` (a number and one unit
- * s, m, h, d or w). Throws on anything else, naming the key, for a plan built by hand.
- */
-export function sendmailTimeSeconds(value: string, key: string): number {
-  const match = /^(\d+)([smhdw])$/.exec(value);
-  const factor = match ? TIME_UNITS.find(([unit]) => unit === match[2])?.[1] : undefined;
-  if (!match || factor === undefined || Number(match[1]) <= 0) {
-    throw new Error(`${key}: "${value}" is not a positive Sendmail time; write a number and one unit s, m, h, d or w`);
-  }
-  return Number(match[1]) * factor;
-}
-
-/** Seconds as a Sendmail time value in the largest unit that divides them (900 -> 15m). */
-export function formatSendmailTime(seconds: number): string {
-  const [unit, factor] = TIME_UNITS.find(([, size]) => seconds % size === 0)!;
-  return `${seconds / factor}${unit}`;
-}
-
-/**
- * When Sendmail warns the sender that a message is still undelivered: a quarter of the queue
- * lifetime, but never later than Sendmail's own 4h; undefined (no warning) when no queue run could
- * fall between the warning and the return, i.e. when warning + run interval reaches the lifetime.
- * Sendmail checks both timeouts only on a queue run, and a message past its lifetime is returned
- * without a warning first (queue.c), so such a warning would never be seen.
- */
-export function queueWarnSeconds(plan: LabPlan): number | undefined {
-  const lifetime = sendmailTimeSeconds(plan.mailQueue.lifetime, "mail-lab:mailQueue.lifetime");
-  const interval = sendmailTimeSeconds(plan.mailQueue.runInterval, "mail-lab:mailQueue.runInterval");
-  const warn = Math.min(Math.floor(lifetime / 4), SENDMAIL_QUEUEWARN_SECONDS);
-  return warn > 0 && warn + interval < lifetime ? warn : undefined;
-}
-
 /** The .mc lines of the queue's warning and return timeouts (cf/README, confTO_QUEUEWARN/RETURN). */
 function queueLifetimeLines(plan: LabPlan): string[] {
   const { lifetime, runInterval } = plan.mailQueue;
-  const warn = queueWarnSeconds(plan);
+  const warn = plan.mailQueue.warnSeconds;
   const warnLines =
     warn === undefined
       ? [
@@ -140,7 +84,7 @@ function queueLifetimeLines(plan: LabPlan): string[] {
  * the lab has no dial-up link and those files need not exist in the image.
  */
 export function renderSendmailMc(plan: LabPlan, host: MailHostPlan): string {
-  const domain = `mail-lab:domains[${domainIndexOf(plan, host)}]`;
+  const domain = host.configKey;
   const lines = [
     generatedHeader("dnl", plan.stack, [`${domain}.maxMessageSize`, "mail-lab:mailQueue"]).trimEnd(),
     `dnl Mail host ${host.fqdn} (${host.address}). Build: m4 ${PATHS.sendmailMc} > /etc/mail/sendmail.cf`,
@@ -259,7 +203,7 @@ export function renderSendmailMc(plan: LabPlan, host: MailHostPlan): string {
 
 /** /etc/mail/local-host-names: the domain and the mail host's FQDN, or mail to the domain loops back. */
 export function renderLocalHostNames(plan: LabPlan, host: MailHostPlan): string {
-  const domain = `mail-lab:domains[${domainIndexOf(plan, host)}]`;
+  const domain = host.configKey;
   return [
     generatedHeader("#", plan.stack, [`${domain}.name`, `${domain}.mailHost.hostName`]).trimEnd(),
     ...host.localHostNames,
@@ -281,22 +225,11 @@ function accessValue(rule: AccessRule): string {
 /**
  * /etc/mail/access: Debian's localhost relay entries, the domain's rules in config order, then the
  * exemptions of the lab subnet from greet_pause, ratecontrol and conncontrol.
- * Throws when two entries share a key: makemap rejects the whole file then (keys are case-insensitive).
  */
 export function renderAccess(plan: LabPlan, host: MailHostPlan): string {
-  const domain = `mail-lab:domains[${domainIndexOf(plan, host)}]`;
-  const owners = new Map<string, string>(LOCALHOST_RELAY.map(([key]) => [key.toLowerCase(), "the localhost entries"]));
-  const ruleRows = host.accessRules.map((rule, index): [string, string] => {
-    const key = accessKeyOf(rule);
-    const owner = owners.get(key.toLowerCase());
-    if (owner !== undefined) {
-      throw new Error(
-        `${domain}.access[${index}]: key "${key}" is already set by ${owner}; makemap rejects duplicate keys, so remove one of them`,
-      );
-    }
-    owners.set(key.toLowerCase(), `${domain}.access[${index}]`);
-    return [key, accessValue(rule)];
-  });
+  const domain = host.configKey;
+  // The plan refuses a key twice (makemap would reject the whole file), the localhost ones included.
+  const ruleRows = host.accessRules.map((rule): [string, string] => [accessKeyOf(rule), accessValue(rule)]);
   const exemptionRows = host.labAccessPrefixes.flatMap((prefix) =>
     EXEMPTION_TAGS.map((tag): [string, string] => [`${tag}:${prefix}`, "0"]),
   );
@@ -325,20 +258,11 @@ export function renderAccess(plan: LabPlan, host: MailHostPlan): string {
 
 /**
  * /etc/aliases: Debian's standard aliases, then each user's aliases pointing at the login.
- * Throws when a user's login or alias is a standard alias: newaliases would keep only one of them.
  */
 export function renderAliases(plan: LabPlan, host: MailHostPlan): string {
-  const domain = `mail-lab:domains[${domainIndexOf(plan, host)}]`;
-  const standard = new Set(STANDARD_ALIASES.map(([alias]) => alias.toLowerCase()));
-  host.users.forEach((user, index) => {
-    for (const name of [user.login, ...user.aliases]) {
-      if (standard.has(name.toLowerCase())) {
-        throw new Error(
-          `${domain}.users[${index}]: "${name}" is a standard alias in /etc/aliases (${[...standard].join(", ")}); choose another name`,
-        );
-      }
-    }
-  });
+  const domain = host.configKey;
+  // The plan refuses a login or alias that is a standard alias (RESERVED_LOGINS), which newaliases
+  // would keep only once.
   const userRows = host.users.flatMap((user) => user.aliases.map((alias): [string, string] => [alias, user.login]));
   const aligned = alignColumns([...STANDARD_ALIASES, ...userRows], ":");
   return [
