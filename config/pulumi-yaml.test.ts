@@ -53,7 +53,7 @@ describe("Pulumi.yaml", () => {
   it("describes every config key, as a typed declaration or in the comment block", () => {
     for (const key of CONFIG_KEYS) {
       const declared = `mail-lab:${key}` in project.config;
-      const commented = new RegExp(`^#\\s+mail-lab:${key}\\s+\\S`, "m").test(text);
+      const commented = new RegExp(`^#\\s+mail-lab:${key}[.[ ]`, "m").test(text);
       assert.ok(declared || commented, `mail-lab:${key} is not described in Pulumi.yaml`);
     }
   });

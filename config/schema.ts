@@ -19,6 +19,20 @@ const LOGIN = /^[a-z][a-z0-9_-]{0,31}$/;
 const BIND_TIME = /^(?:\d+|(?:\d+[smhdwSMHDW])+)$/;
 const MESSAGE_SIZE = /^(\d+)\s*(B|KB|MB|GB)?$/i;
 
+/**
+ * A config key's entry in the generated config reference (config/reference.ts, `npm run
+ * docs:config`): what it is, and its default in words where the schema's own default (or
+ * "required") does not say it. Attached with `.meta(doc(...))`; the README table and Pulumi.yaml's
+ * comment block are generated from these.
+ */
+export type KeyDoc = {
+  readonly description: string;
+  readonly defaultText?: string;
+  readonly [other: string]: unknown;
+};
+export const doc = (description: string, defaultText?: string): KeyDoc =>
+  defaultText === undefined ? { description } : { description, defaultText };
+
 export const ipv4Address = z
   .string({ error: "must be an IPv4 address such as 10.0.2.100" })
   .refine((text) => parseIpv4(text) !== undefined, {
@@ -85,25 +99,21 @@ const hostPort = z
   .max(65535, { error: "is not a TCP port; use 1 to 65535" });
 
 export const networkSchema = z.strictObject({
-  /** Docker network name, prefixed with `<project>-<stack>-`. Default `net`. */
-  name: hostLabel.default("net"),
-  /** The lab subnet in CIDR form; every host gets a fixed address in it. */
-  subnet: z.string({ error: "must be a CIDR such as 10.0.2.0/24" }).superRefine((text, context) => {
-    const parsed = parseCidr(text);
-    if (typeof parsed === "string") context.addIssue({ code: "custom", message: parsed, input: text });
-  }),
-  /** The Docker bridge's address on the subnet. Default: the subnet's first address. */
-  gateway: ipv4Address.optional(),
+  name: hostLabel.default("net").meta(doc("network name, prefixed with `<project>-<stack>-`")),
+  subnet: z
+    .string({ error: "must be a CIDR such as 10.0.2.0/24" })
+    .superRefine((text, context) => {
+      const parsed = parseCidr(text);
+      if (typeof parsed === "string") context.addIssue({ code: "custom", message: parsed, input: text });
+    })
+    .meta(doc("the lab subnet (CIDR, /8 to /29); every host gets a fixed address in it")),
+  gateway: ipv4Address.optional().meta(doc("Docker's bridge address", "the subnet's first address")),
 });
 
 export const nameServerSchema = z.strictObject({
-  /** Host name label of the name server; its FQDN is `<hostName>.<first domain>`. Default `ns`. */
-  hostName: hostLabel.default("ns"),
-  /** Fixed address on the lab network. Default: the subnet's second address. */
-  address: ipv4Address.optional(),
-  /** `$TTL` of every zone. Default `3H`, as the course's zone files. */
-  ttl: bindTime("3H").default("3H"),
-  /** SOA timers; defaults are the course's `( serial 1D 1H 1W 1H )`. */
+  hostName: hostLabel.default("ns").meta(doc("the name server's label (FQDN `<label>.<first domain>`)")),
+  address: ipv4Address.optional().meta(doc("the name server's address", "the subnet's second address")),
+  ttl: bindTime("3H").default("3H").meta(doc("`$TTL` of every zone (the course's zone files have 3H)")),
   soa: z
     .strictObject({
       refresh: bindTime("1D").default("1D"),
@@ -111,7 +121,8 @@ export const nameServerSchema = z.strictObject({
       expire: bindTime("1W").default("1W"),
       negativeTtl: bindTime("1H").default("1H"),
     })
-    .prefault({}),
+    .prefault({})
+    .meta(doc("SOA timers `refresh`, `retry`, `expire`, `negativeTtl`", "`1D`, `1H`, `1W`, `1H` (the course's)")),
 });
 
 export const ACCESS_ACTIONS = ["RELAY", "OK", "REJECT", "DISCARD", "ERROR"] as const;
@@ -222,14 +233,10 @@ export const userSchema = z.strictObject({
 });
 
 export const domainSchema = z.strictObject({
-  /** The mail domain, e.g. naver.com. */
-  name: domainName,
-  /** The domain's mail host; its FQDN is `<hostName>.<name>` and the domain's MX points at it. */
+  name: domainName.meta(doc("a mail domain, such as naver.com")),
   mailHost: z.strictObject({
-    /** Default `mail`. */
-    hostName: hostLabel.default("mail"),
-    /** Fixed address on the lab network. */
-    address: ipv4Address,
+    hostName: hostLabel.default("mail").meta(doc("its mail host's label: the MX target is `<label>.<domain>`")),
+    address: ipv4Address.meta(doc("its mail host's address")),
     /**
      * Opt-in: publish the mail host's SMTP (25), submission (587), IMAPS (993) and POP3S (995) on
      * host ports, for desktop mail clients on the Docker host. Only the listed services are
@@ -251,14 +258,29 @@ export const domainSchema = z.strictObject({
             "publishes nothing; give host ports for at least one of smtp, submission, imaps, pop3s (or remove publish)",
         },
       )
-      .optional(),
+      .optional()
+      .meta(
+        doc(
+          'opt-in: host ports for `smtp`, `submission`, `imaps`, `pop3s` on `address` (see "Desktop mail clients")',
+          "nothing published; address `127.0.0.1`",
+        ),
+      ),
   }),
-  /** Accounts on the mail host. */
-  users: z.array(userSchema).default([]),
-  /** Entries of /etc/mail/access, in order. Default: none besides the lab's own exemptions. */
-  access: z.array(accessRuleSchema).default([]),
-  /** Largest message the MTA accepts (confMAX_MESSAGE_SIZE): "10MB", "512KB" or bytes. Default "10MB". */
-  maxMessageSize: messageSize.default(10 * 1024 * 1024),
+  users: z
+    .array(userSchema)
+    .default([])
+    .meta(doc("the mail host's accounts: `login`, `password` (plain, or a Pulumi secret), `aliases`")),
+  access: z
+    .array(accessRuleSchema)
+    .default([])
+    .meta(
+      doc(
+        "`/etc/mail/access` lines, in order: `match` (`naver.com`, `10.0.2`, `babo@`, `@daum.net`, `kim@daum.net`), `action` (RELAY, OK, REJECT, DISCARD, ERROR), optional `tag` (Connect, From, To), `message` for ERROR",
+      ),
+    ),
+  maxMessageSize: messageSize
+    .default(10 * 1024 * 1024)
+    .meta(doc('largest message accepted (confMAX_MESSAGE_SIZE): `"10MB"`, `"512KB"` or bytes', "`10MB`")),
 });
 
 export const clientSchema = z.strictObject({
@@ -279,39 +301,51 @@ export const labConfigSchema = z.strictObject({
   network: networkSchema,
   /** The BIND name server, authoritative for every domain and the reverse zone. */
   nameServer: nameServerSchema.prefault({}),
-  /** Mail domains, each with one mail host. */
+  /** Mail domains, each with one mail host (the name server serves their zones). */
   domains: z
     .array(domainSchema, { error: "must be a list of mail domains" })
     .min(1, { error: "is empty; declare at least one mail domain with its mail host" }),
-  /** One client container per user's PC. Default none. */
-  clients: z.array(clientSchema).default([]),
-  /** Base image of every role's Dockerfile. Default debian:bookworm-slim. */
-  baseImage: z.string().min(1).default("debian:bookworm-slim"),
-  /**
-   * Sendmail's queue on every mail host: deferred mail is retried every `runInterval` (default 1m,
-   * so a lab sees a returning host quickly) and bounced to its sender after `lifetime` (default 1h,
-   * so a lab session sees the bounce; Sendmail's own default is 5d).
-   */
+  clients: z
+    .array(clientSchema)
+    .default([])
+    .meta(
+      doc(
+        "the users' PCs, one container each: `name` (host label), `user` (`lee@naver.com`), optional `address`",
+        "none; a PC's address: the first free from the subnet's 10th",
+      ),
+    ),
+  baseImage: z.string().min(1).default("debian:bookworm-slim").meta(doc("base of every role's image")),
+  // Sendmail's own queue lifetime is 5d: a lab session would never see a bounce.
   mailQueue: z
     .strictObject({
-      runInterval: sendmailTime("1m").default("1m"),
-      lifetime: sendmailTime("1h").default("1h"),
+      runInterval: sendmailTime("1m")
+        .default("1m")
+        .meta(doc("time between Sendmail's queue runs (deferred mail is retried)")),
+      lifetime: sendmailTime("1h")
+        .default("1h")
+        .meta(
+          doc(
+            "how long deferred mail waits before it bounces to the sender (the delay warning comes after a quarter of it, at most 4h)",
+          ),
+        ),
     })
     .prefault({}),
-  /**
-   * After every host is healthy, run the lab's round trip (DNS, relay both ways, POP3 and IMAP over
-   * TLS) as part of `pulumi up`, which then fails with a readable report if the lab does not work.
-   * Default true. An exercise lab never runs it: its round trip works only once the students are
-   * done, and `npm run grade` checks it then.
-   */
-  verify: z.boolean({ error: "must be true or false" }).default(true),
-  /**
-   * An exercise lab: the same topology, with the hosts as the course starts them (the packages'
-   * stock configuration, no lab zones, no access rules, no accounts) for students to configure by
-   * hand, and `npm run grade` to check each step. The configured lab's files (`npm run render`)
-   * are the answer key. Default false.
-   */
-  exercise: z.boolean({ error: "must be true or false" }).default(false),
+  verify: z
+    .boolean({ error: "must be true or false" })
+    .default(true)
+    .meta(
+      doc(
+        "run the lab's round trip (DNS, relay both ways, POP3 and IMAP over TLS) at the end of every `pulumi up`, failing it with a report when the lab does not work; never on an exercise lab",
+      ),
+    ),
+  exercise: z
+    .boolean({ error: "must be true or false" })
+    .default(false)
+    .meta(
+      doc(
+        'an exercise lab: the hosts start as the course starts them (stock configuration, no lab zones, access rules or accounts) for students to configure; `npm run grade` checks each step, `npm run render` writes the answer key (see "Exercise labs")',
+      ),
+    ),
 });
 
 /** Stack config as written (before defaults). */
