@@ -105,7 +105,10 @@ describe("name resolution", () => {
     );
     assert.equal(verdict.pass, false);
     assert.match(verdict.hint!.en, /resolv\.conf/);
-    assert.equal(judgeAddress("kim-pc", "mail.naver.com", "10.0.2.100", 0, "").observed, "mail.naver.com -> no answer");
+    const none = judgeAddress("kim-pc", "mail.naver.com", "10.0.2.100", 0, "");
+    assert.equal(none.observed, "mail.naver.com -> no answer");
+    // A name server without the lab's zone (an exercise lab before 실습 1 step 3).
+    assert.match(none.hint!.en, /no address for mail\.naver\.com: check zone "naver\.com" in \/etc\/named\.conf/);
   });
 });
 
@@ -124,6 +127,12 @@ describe("Sendmail", () => {
     assert.equal(refused.pass, false);
     const limited = judgeGreeting("mail.naver.com", 0, "421 4.3.2 Connection rate limit exceeded.\n");
     assert.equal(limited.pass, false);
+    const unresolved = judgeGreeting(
+      "mail.naver.com",
+      1,
+      "greeting: line 1: mail.naver.com: Temporary failure in name resolution\n",
+    );
+    assert.match(unresolved.hint!.ko, /이름 해석 행부터/);
     assert.equal(limited.observed, "421 4.3.2 Connection rate limit exceeded.");
     assert.match(limited.hint!.en, /ClientRate:<the PC's address> 0/);
     // The course's CentOS line and the lab's Debian one (Name=MTA-v4 ... Addr=127.0.0.1 last).

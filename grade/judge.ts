@@ -138,6 +138,14 @@ export function judgeAddress(host: string, name: string, expected: string, code:
     });
   }
   const zone = name.split(".").slice(1).join(".");
+  if (answers.length === 0) {
+    // The name server replied, but with no address (SERVFAIL or NXDOMAIN): it serves no such zone
+    // or record yet.
+    return fail(observed, {
+      ko: `네임 서버가 ${name} 에 답하지 않는다: /etc/named.conf 의 zone "${zone}" 과 /var/named/${zone}.db 의 'mail IN A' 행을 확인하고 systemctl restart named`,
+      en: `the name server gives no address for ${name}: check zone "${zone}" in /etc/named.conf and the 'mail IN A' line of /var/named/${zone}.db, then systemctl restart named`,
+    });
+  }
   return fail(observed, {
     ko: `/var/named/${zone}.db 의 'mail IN A' 행이 ${expected} 이어야 한다 (고친 뒤 systemctl restart named)`,
     en: `the 'mail IN A' line of /var/named/${zone}.db must give ${expected} (then systemctl restart named)`,
@@ -150,6 +158,12 @@ export function judgeGreeting(fqdn: string, code: number, output: string): Verdi
   if (code === 0 && greeting) return pass(greeting.trim());
   // Sendmail's ratecontrol/conncontrol (ClientRate:, ClientConn: in the access map) refused the
   // connection: it listens, but not for this client now.
+  if (/Temporary failure in name resolution|Name or service not known/.test(output)) {
+    return fail(lastLines(output), {
+      ko: `${fqdn} 의 이름을 찾지 못했다: 위의 이름 해석 행부터 고친다`,
+      en: `${fqdn} does not resolve: fix the name resolution rows above first`,
+    });
+  }
   const limited = output.split("\n").find((line) => /^421 .*(rate limit|too many)/i.test(line));
   if (limited) {
     return fail(limited.trim(), {
