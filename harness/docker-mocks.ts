@@ -19,11 +19,12 @@
  * a new one is created, and `completeUpdate()` deletes what the program no longer declares.
  *
  * The creators of each resource type live beside this file: mock-network.ts (networks, images,
- * volumes), mock-container.ts, mock-command.ts; mock-model.ts holds the types and helpers they share.
+ * volumes), mock-container.ts, mock-command.ts, mock-remove.ts (deletes); mock-model.ts holds the
+ * types and helpers they share.
  */
 import * as fs from "node:fs";
 import type * as pulumi from "@pulumi/pulumi";
-import { docker, dockerResult } from "../docker/cli";
+import { dockerResult } from "../docker/cli";
 import { Fields, unwrapSecrets, UnsupportedInputError } from "./inputs";
 import {
   ChangeAction,
@@ -34,7 +35,6 @@ import {
   describeObject,
   DockerMocksOptions,
   errorMessage,
-  isMissing,
   isSupportedType,
   KIND_OF_TYPE,
   MockCallArgs,
@@ -54,7 +54,8 @@ import {
   SupportedType,
   VOLUME,
 } from "./mock-model";
-import { execute, runCommand } from "./mock-command";
+import { runCommand } from "./mock-command";
+import { removeObject } from "./mock-remove";
 import { createContainer } from "./mock-container";
 import { createImage, createNetwork, createVolume } from "./mock-network";
 
@@ -302,7 +303,7 @@ export class DockerMocks implements pulumi.runtime.Mocks, MockContext {
     const errors: string[] = [];
     for (const object of [...objects].reverse()) {
       try {
-        const done = await this.remove(object, replaced);
+        const done = await removeObject(this, object, replaced);
         if (done) removed.push(done);
       } catch (error) {
         errors.push(`${describeObject(object)}: ${errorMessage(error)}`);
@@ -384,7 +385,7 @@ export class DockerMocks implements pulumi.runtime.Mocks, MockContext {
     ];
     for (const { object, replaced: old } of ordered) {
       try {
-        const done = await this.remove(object, old);
+        const done = await removeObject(this, object, old);
         if (done) removed.push(done);
       } catch (error) {
         errors.push(`${object.kind} ${object.name}: ${errorMessage(error)}`);
@@ -395,56 +396,5 @@ export class DockerMocks implements pulumi.runtime.Mocks, MockContext {
     if (this.stateFile) fs.rmSync(this.stateFile, { force: true });
     if (errors.length > 0) throw new Error(`teardown failed for ${errors.length} object(s):\n  ${errors.join("\n  ")}`);
     return removed;
-  }
-
-  /**
-   * Removes one object. `replaced`: the object of a resource replaced create-before-delete, whose
-   * image tags its successor's build has taken over, so an image goes by its own id, not its tags.
-   */
-  private async remove(object: CreatedObject, replaced = false): Promise<string | undefined> {
-    const quietly = async (argv: string[]) => {
-      try {
-        await docker(argv);
-      } catch (error) {
-        if (!isMissing(error)) throw error;
-      }
-    };
-    switch (object.kind) {
-      case "container":
-        if (object.destroyGraceSeconds > 0)
-          await quietly(["stop", "-t", String(object.destroyGraceSeconds), object.id]);
-        await quietly(["rm", "-f", "-v", object.id]);
-        return `container ${object.name}`;
-      case "volume":
-        await quietly(["volume", "rm", object.name]);
-        return `volume ${object.name}`;
-      case "network":
-        await quietly(["network", "rm", object.id]);
-        return `network ${object.name}`;
-      case "image":
-        if (object.keepLocally) return undefined;
-        await quietly([
-          "image",
-          "rm",
-          ...(object.forceRemove ? ["-f"] : []),
-          // The provider's id is the image id followed by the name.
-          ...(replaced ? [object.id.slice(0, object.id.length - object.name.length)] : object.references),
-        ]);
-        return `image ${object.name}`;
-      case "command": {
-        if (!object.deleteRun) return undefined;
-        const env: Record<string, string> = {};
-        if (object.addPreviousOutputInEnv) {
-          if (object.stdout !== "") env["PULUMI_COMMAND_STDOUT"] = object.stdout;
-          if (object.stderr !== "") env["PULUMI_COMMAND_STDERR"] = object.stderr;
-        }
-        await execute(this, object.resource, object.deleteRun, env);
-        return `command ${object.name} (ran its delete)`;
-      }
-      default: {
-        const unreachable: never = object;
-        throw new Error(`unknown object ${JSON.stringify(unreachable)}`);
-      }
-    }
   }
 }
