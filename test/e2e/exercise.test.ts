@@ -14,7 +14,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { failed, grade as gradeStack, passed, sh } from "./grading";
-import { docker, eventually, execIn, labPerSuite, passesHealthcheck, root, sleep, waitFor } from "./lab";
+import { docker, eventually, execIn, labPerSuite, passesHealthcheck, pop3sMessages, root, sleep, waitFor } from "./lab";
 
 const STACK = "exercise";
 const NET = "10.0.18";
@@ -78,23 +78,11 @@ async function configureMailServer(container: string, login: string): Promise<vo
   );
 }
 
-/** The message on `user`'s POP3S mailbox (curl from the user's PC, certificate verified) holding `token`. */
-async function readOverPop3s(pc: string, login: string, host: string, token: string): Promise<string> {
-  return eventually(`${token} in ${login}@${host}`, async () => {
-    const list = await execIn(pc, ["curl", "-sS", "--ssl-reqd", `pop3s://${host}/`, "-u", `${login}:${login}`]);
-    for (const id of list.stdout.match(/^\d+(?= )/gm) ?? []) {
-      const message = await execIn(pc, [
-        "curl",
-        "-sS",
-        "--ssl-reqd",
-        `pop3s://${host}/${id}`,
-        "-u",
-        `${login}:${login}`,
-      ]);
-      if (message.stdout.includes(token)) return message.stdout;
-    }
-    return undefined;
-  });
+/** The message on `login`'s POP3S mailbox (curl from the user's PC, certificate verified) holding `token`. */
+function readOverPop3s(pc: string, login: string, host: string, token: string): Promise<string> {
+  return eventually(`${token} in ${login}@${host}`, async () =>
+    (await pop3sMessages(pc, login, login, host).catch(() => [])).find((message) => message.includes(token)),
+  );
 }
 
 describe("an exercise lab, configured by a student following the course", { timeout: 30 * 60_000 }, () => {

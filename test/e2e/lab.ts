@@ -162,7 +162,13 @@ export function leftovers(stack: string): Record<string, string[]> {
 }
 
 /** Every message of a mailbox over POP3S (curl, TLS verified against the lab CA), joined. */
-export async function pop3sMailbox(container: string, user: string, password: string, host: string): Promise<string> {
+/** Every message of a POP3S mailbox, one string each (curl on the PC, certificate verified). */
+export async function pop3sMessages(
+  container: string,
+  user: string,
+  password: string,
+  host: string,
+): Promise<string[]> {
   const auth = `${user}:${password}`;
   const list = await execIn(container, ["curl", "-sS", "--ssl-reqd", "-u", auth, `pop3s://${host}/`]);
   if (list.code !== 0) throw new Error(`POP3S LIST of ${user}@${host} failed: ${list.stderr}`);
@@ -173,7 +179,12 @@ export async function pop3sMailbox(container: string, user: string, password: st
   const messages = await Promise.all(
     numbers.map((n) => execIn(container, ["curl", "-sS", "--ssl-reqd", "-u", auth, `pop3s://${host}/${n}`])),
   );
-  return messages.map((message) => message.stdout).join("\n");
+  return messages.map((message) => message.stdout);
+}
+
+/** The whole POP3S mailbox as one text. */
+export async function pop3sMailbox(container: string, user: string, password: string, host: string): Promise<string> {
+  return (await pop3sMessages(container, user, password, host)).join("\n");
 }
 
 /**
